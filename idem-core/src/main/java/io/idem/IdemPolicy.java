@@ -33,6 +33,7 @@ public final class IdemPolicy {
   private final @Nullable String category;
   private final Duration lease;
   private final @Nullable Duration heartbeat;
+  private final @Nullable Duration explicitHeartbeat; // as set on the builder; null: lease / 3
   private final InProgressPolicy onInProgress;
   private final FailurePolicy onFailure;
   private final int maxAttempts;
@@ -42,6 +43,7 @@ public final class IdemPolicy {
     this.category = b.category;
     this.lease = b.lease;
     this.heartbeat = b.heartbeatOff ? null : b.heartbeat != null ? b.heartbeat : lease.dividedBy(3);
+    this.explicitHeartbeat = b.heartbeat;
     this.onInProgress = b.onInProgress;
     this.onFailure = b.onFailure;
     this.maxAttempts = b.maxAttempts;
@@ -62,7 +64,7 @@ public final class IdemPolicy {
     b.ttl = ttl;
     b.category = category;
     b.lease = lease;
-    b.heartbeat = heartbeat;
+    b.heartbeat = explicitHeartbeat;
     b.heartbeatOff = heartbeat == null;
     b.onInProgress = onInProgress;
     b.onFailure = onFailure;
@@ -147,22 +149,15 @@ public final class IdemPolicy {
 
     public Builder lease(Duration lease) {
       this.lease = positive("lease", lease);
-      if (heartbeat != null && heartbeat.compareTo(lease) >= 0) {
-        heartbeat = null; // back to a third of the new lease
-      }
       return this;
     }
 
     /**
-     * Extends the lease every {@code every} while the body runs; must be shorter than the lease.
+     * Extends the lease every {@code every} while the body runs; {@link #build()} checks that it is
+     * shorter than the lease, whatever order the two are set in.
      */
     public Builder heartbeat(Duration every) {
-      positive("heartbeat", every);
-      if (every.compareTo(lease) >= 0) {
-        throw new IllegalArgumentException(
-            "heartbeat must be shorter than the lease (" + lease + "), but was " + every);
-      }
-      this.heartbeat = every;
+      this.heartbeat = positive("heartbeat", every);
       this.heartbeatOff = false;
       return this;
     }
@@ -193,7 +188,16 @@ public final class IdemPolicy {
       return this;
     }
 
+    /**
+     * The policy.
+     *
+     * @throws IllegalArgumentException when the heartbeat is not shorter than the lease
+     */
     public IdemPolicy build() {
+      if (!heartbeatOff && heartbeat != null && heartbeat.compareTo(lease) >= 0) {
+        throw new IllegalArgumentException(
+            "heartbeat must be shorter than the lease (" + lease + "), but was " + heartbeat);
+      }
       return new IdemPolicy(this);
     }
 

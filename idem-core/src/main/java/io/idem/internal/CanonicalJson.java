@@ -2,10 +2,18 @@ package io.idem.internal;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.io.schubfach.DoubleToDecimal;
+import com.fasterxml.jackson.core.io.schubfach.FloatToDecimal;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
+import com.fasterxml.jackson.databind.BeanDescription;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.JsonSerializer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.introspect.AnnotatedMember;
+import com.fasterxml.jackson.databind.introspect.BeanPropertyDefinition;
+import com.fasterxml.jackson.databind.ser.BeanSerializer;
 import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.io.IOException;
@@ -46,9 +54,10 @@ import org.jspecify.annotations.Nullable;
  * canonical form of their elements; enums by name; {@code Instant}, {@code OffsetDateTime}, {@code
  * ZonedDateTime} and {@code Date} as the ISO instant; other {@code java.time} values, {@code UUID}
  * and {@code CharSequence} as strings; {@code byte[]} as base64; {@code Optional} as its value or
- * null. Other objects are converted by Jackson into a tree first and that tree is canonicalised.
- * NaN and infinities are refused, as are values nested deeper than {@value #MAX_DEPTH} levels
- * (usually a cycle).
+ * null. Beans are written by the same rules, with the properties Jackson sees (renamed or ignored
+ * by Jackson annotations); types Jackson writes otherwise (URI, Locale, {@code @JsonValue}) as
+ * Jackson writes them, canonicalised. NaN and infinities are refused, as are values nested deeper
+ * than {@value #MAX_DEPTH} levels (usually a cycle).
  *
  * <p>Thread-safe and stateless; Jackson does the JSON writing (escaping included).
  */
@@ -77,25 +86,53 @@ public final class CanonicalJson {
           return sorted;
         }
       };
-  private static final ThreadLocal<ByteArrayBuilder> BUFFERS =
-      ThreadLocal.withInitial(() -> new ByteArrayBuilder(256));
+  private static final ClassValue<List<BeanProperty>> BEAN_PROPERTIES =
+      new ClassValue<>() {
+        @Override
+        protected List<BeanProperty> computeValue(Class<?> type) {
+          return beanProperties(type);
+        }
+      };
+  private static final ThreadLocal<Buffer> BUFFERS = ThreadLocal.withInitial(Buffer::new);
+  private static final int KEEP_BUFFER_BYTES = 64 * 1024;
+
+  /** A thread's reusable output buffer; not reused by a nested call on the same thread. */
+  private static final class Buffer {
+    final ByteArrayBuilder bytes = new ByteArrayBuilder(256);
+    boolean inUse;
+  }
+
+  /** A bean property as Jackson sees it (name after renaming, ignored ones left out). */
+  private record BeanProperty(String name, AnnotatedMember accessor) {}
 
   private CanonicalJson() {}
 
   /** The canonical JSON of {@code value} as UTF-8 bytes. */
   public static byte[] toBytes(@Nullable Object value) {
-    ByteArrayBuilder buffer = BUFFERS.get();
-    buffer.reset();
-    try (JsonGenerator gen = FACTORY.createGenerator(buffer)) {
+    Buffer buffer = BUFFERS.get();
+    if (buffer.inUse) { // a getter of the value builds a key itself: use a buffer of its own
+      return writeTo(new ByteArrayBuilder(256), value);
+    }
+    buffer.inUse = true;
+    try {
+      buffer.bytes.reset();
+      byte[] bytes = writeTo(buffer.bytes, value);
+      if (bytes.length > KEEP_BUFFER_BYTES) {
+        BUFFERS.remove(); // do not keep a large buffer per thread
+      }
+      return bytes;
+    } finally {
+      buffer.inUse = false;
+    }
+  }
+
+  private static byte[] writeTo(ByteArrayBuilder out, @Nullable Object value) {
+    try (JsonGenerator gen = FACTORY.createGenerator(out)) {
       write(gen, value, 0);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    byte[] bytes = buffer.toByteArray();
-    if (buffer.size() > 64 * 1024) {
-      BUFFERS.remove(); // do not keep a large buffer per thread
-    }
-    return bytes;
+    return out.toByteArray();
   }
 
   /** The canonical JSON of {@code value} as a string. */
@@ -107,7 +144,11 @@ public final class CanonicalJson {
       throws IOException {
     if (depth > MAX_DEPTH) {
       throw new IllegalArgumentException(
-          "arguments nest deeper than " + MAX_DEPTH + " levels (is there a cycle?)");
+          "arguments nest deeper than "
+              + MAX_DEPTH
+              + " levels, at a "
+              + (value == null ? "null" : value.getClass().getName())
+              + " (is there a cycle?)");
     }
     if (value == null) {
       gen.writeNull();
@@ -123,9 +164,9 @@ public final class CanonicalJson {
     } else if (value instanceof Boolean b) {
       gen.writeBoolean(b);
     } else if (value instanceof Double d) {
-      writeDouble(gen, d, Double.toString(d));
+      writeDouble(gen, d, DoubleToDecimal.toString(d));
     } else if (value instanceof Float f) {
-      writeDouble(gen, f.doubleValue(), Float.toString(f));
+      writeDouble(gen, f.doubleValue(), FloatToDecimal.toString(f));
     } else if (value instanceof BigDecimal d) {
       gen.writeNumber(canonicalDecimal(d));
     } else if (value instanceof BigInteger i) {
@@ -180,15 +221,68 @@ public final class CanonicalJson {
     } else if (value.getClass().isArray()) {
       writeNode(gen, MAPPER.valueToTree(value), depth);
     } else {
-      JsonNode node;
-      try {
-        node = MAPPER.valueToTree(value);
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(
-            "cannot write " + value.getClass().getName() + " as JSON: " + e.getMessage(), e);
+      List<BeanProperty> properties = BEAN_PROPERTIES.get(value.getClass());
+      if (properties.isEmpty()) {
+        writeNode(gen, tree(value), depth); // Jackson's own serializer: URI, Locale, @JsonValue
+      } else {
+        writeBean(gen, value, properties, depth);
       }
-      writeNode(gen, node, depth);
     }
+  }
+
+  private static JsonNode tree(Object value) {
+    try {
+      return MAPPER.valueToTree(value);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "cannot write " + value.getClass().getName() + " as JSON: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The properties of {@code type} when Jackson would write it as a bean, sorted by name; empty
+   * when Jackson has another serializer for it, so that its output is used as it is.
+   */
+  private static List<BeanProperty> beanProperties(Class<?> type) {
+    try {
+      JsonSerializer<Object> serializer =
+          MAPPER.getSerializerProviderInstance().findValueSerializer(type);
+      if (!(serializer instanceof BeanSerializer)) {
+        return List.of();
+      }
+      BeanDescription description =
+          MAPPER.getSerializationConfig().introspect(MAPPER.constructType(type));
+      List<BeanProperty> properties = new ArrayList<>();
+      for (BeanPropertyDefinition p : description.findProperties()) {
+        AnnotatedMember accessor = p.getAccessor();
+        if (accessor != null && p.couldSerialize()) {
+          accessor.fixAccess(true);
+          properties.add(new BeanProperty(p.getName(), accessor));
+        }
+      }
+      properties.sort((a, b) -> a.name().compareTo(b.name()));
+      return List.copyOf(properties);
+    } catch (JsonMappingException | RuntimeException e) {
+      return List.of(); // let valueToTree report what is wrong with the type
+    }
+  }
+
+  /** A bean by the same rules as maps and records: its values go through {@link #write}. */
+  private static void writeBean(
+      JsonGenerator gen, Object bean, List<BeanProperty> properties, int depth) throws IOException {
+    gen.writeStartObject();
+    for (BeanProperty p : properties) {
+      Object v;
+      try {
+        v = p.accessor().getValue(bean);
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException(
+            "cannot read " + bean.getClass().getName() + "." + p.name() + ": " + e, e);
+      }
+      gen.writeFieldName(p.name());
+      write(gen, v, depth + 1);
+    }
+    gen.writeEndObject();
   }
 
   private static void writeDouble(JsonGenerator gen, double d, String text) throws IOException {
@@ -301,8 +395,8 @@ public final class CanonicalJson {
               gen,
               node.doubleValue(),
               node.isFloat()
-                  ? Float.toString(node.floatValue())
-                  : Double.toString(node.doubleValue()));
+                  ? FloatToDecimal.toString(node.floatValue())
+                  : DoubleToDecimal.toString(node.doubleValue()));
         } else {
           gen.writeNumber(canonicalDecimal(node.decimalValue()));
         }

@@ -13,7 +13,8 @@ public final class Texts {
    */
   public static String requireCleanText(String what, String text, int maxLength) {
     if (text.isBlank()) {
-      throw new IllegalArgumentException(what + " must not be blank, but was \"" + text + "\"");
+      throw new IllegalArgumentException(
+          what + " must not be blank, but was \"" + printable(text) + "\"");
     }
     if (text.length() > maxLength) {
       throw new IllegalArgumentException(
