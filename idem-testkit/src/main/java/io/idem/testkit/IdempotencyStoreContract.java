@@ -630,6 +630,20 @@ public abstract class IdempotencyStoreContract {
     }
 
     @Test
+    void aOneMebibyteResultIsStoredAndReplayed() {
+      try (Idem idem = idem()) {
+        IdempotencyKey key = IdempotencyKey.readable("big:" + UUID.randomUUID());
+        String big = "é🎉x".repeat((1 << 20) / 4);
+        assertThat(idem.once(key, null, () -> big).wasExecuted()).isTrue();
+
+        Outcome<String> replay = idem.once(key, null, () -> "other");
+
+        assertThat(replay.wasReplayed()).isTrue();
+        assertThat(replay.value()).isEqualTo(big);
+      }
+    }
+
+    @Test
     void aConcurrentDuplicateIsRefusedWhileTheFirstRuns() throws Exception {
       try (Idem idem = idem()) {
         IdempotencyKey key = IdempotencyKey.of("report", Map.of("id", 5));
