@@ -66,9 +66,11 @@ public final class Idem implements AutoCloseable {
   private static final long MIN_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
   private static final long MAX_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
   private static final int PURGE_BATCH = 1000;
+  private static final int MAX_PURGE_PER_CALL = 1_000_000;
   private static final AtomicInteger THREADS = new AtomicInteger();
 
   private final IdempotencyStore store;
+  private final boolean readBeforeClaim;
   private final Clock clock;
   private final IdemPolicy defaultPolicy;
   private final TtlCategories ttls;
@@ -81,6 +83,7 @@ public final class Idem implements AutoCloseable {
 
   private Idem(Builder b) {
     this.store = b.store;
+    this.readBeforeClaim = b.store.readBeforeClaim();
     this.clock = b.clock;
     this.defaultPolicy = b.policy;
     this.ttls = b.ttls;
@@ -234,10 +237,10 @@ public final class Idem implements AutoCloseable {
   public int purgeExpired() {
     int total = 0;
     int n;
-    do {
+    do { // a batch may come back short while more remain (Redis purges shard by shard)
       n = store.purgeExpired(PURGE_BATCH);
       total += n;
-    } while (n >= PURGE_BATCH);
+    } while (n > 0 && total < MAX_PURGE_PER_CALL);
     return total;
   }
 
@@ -260,11 +263,13 @@ public final class Idem implements AutoCloseable {
       Callable<? extends T> body) {
     String k = key.value();
     Type type = resultType == null ? null : resultType.type();
-    Optional<IdempotencyRecord> seen = store.get(k);
-    if (seen.isPresent()) {
-      IdempotencyRecord r = seen.get();
-      if (r.state() == RecordState.COMPLETED && r.fingerprint().equals(fingerprint)) {
-        return replay(key, r, type);
+    if (readBeforeClaim) {
+      Optional<IdempotencyRecord> seen = store.get(k);
+      if (seen.isPresent()) {
+        IdempotencyRecord r = seen.get();
+        if (r.state() == RecordState.COMPLETED && r.fingerprint().equals(fingerprint)) {
+          return replay(key, r, type);
+        }
       }
     }
     Duration ttl = ttlFor(key, policy);
@@ -367,7 +372,8 @@ public final class Idem implements AutoCloseable {
         value = body.call();
       } catch (Throwable error) {
         heartbeat.stop();
-        recordFailure(key, claimed, policy.onFailure(), ttl, error, start);
+        recordFailure(
+            key, claimed, heartbeat, policy.onFailure(), policy.lease(), ttl, error, start);
         throw rethrowable(k, error);
       }
       heartbeat.stop();
@@ -376,10 +382,28 @@ public final class Idem implements AutoCloseable {
         result = codec.encode(value);
       } catch (ResultCodecException e) {
         // The body ran: cache the failure so that a retry does not run it again.
-        recordFailure(key, claimed, FailurePolicy.cacheFor(ttl), ttl, e, start);
+        recordFailure(
+            key, claimed, heartbeat, FailurePolicy.cacheFor(ttl), policy.lease(), ttl, e, start);
         throw e;
       }
-      if (!store.complete(k, token, result, ttl)) {
+      boolean completed;
+      try {
+        completed =
+            whileLeaseHolds(
+                claimed,
+                heartbeat,
+                policy.lease(),
+                () -> store.complete(k, token, result, ttl),
+                RecordState.COMPLETED);
+      } catch (IllegalArgumentException refused) { // e.g. text the database cannot hold
+        ResultCodecException e =
+            new ResultCodecException(
+                "the store refused the result of key " + k + ": " + refused.getMessage(), refused);
+        recordFailure(
+            key, claimed, heartbeat, FailurePolicy.cacheFor(ttl), policy.lease(), ttl, e, start);
+        throw e;
+      }
+      if (!completed) {
         emit(IdemEvent.Type.LEASE_LOST, key, claimed, null, "result not recorded");
         throw new LeaseLostException(k, token, "so the body's result was not recorded", null);
       }
@@ -395,14 +419,21 @@ public final class Idem implements AutoCloseable {
   private void recordFailure(
       IdempotencyKey key,
       IdempotencyRecord claimed,
+      Heartbeat heartbeat,
       FailurePolicy onFailure,
+      Duration lease,
       Duration ttl,
       Throwable error,
       long start) {
     emit(IdemEvent.Type.FAILED, key, claimed, elapsed(start), error.toString());
     Duration retryAfter = onFailure.retryAfterFor(error);
     try {
-      if (!store.fail(key.value(), claimed.token(), StoredError.of(error), retryAfter, ttl)) {
+      if (!whileLeaseHolds(
+          claimed,
+          heartbeat,
+          lease,
+          () -> store.fail(key.value(), claimed.token(), StoredError.of(error), retryAfter, ttl),
+          RecordState.FAILED)) {
         emit(IdemEvent.Type.LEASE_LOST, key, claimed, null, "failure not recorded");
         error.addSuppressed(
             new LeaseLostException(
@@ -410,6 +441,55 @@ public final class Idem implements AutoCloseable {
       }
     } catch (RuntimeException storeError) {
       error.addSuppressed(storeError);
+    }
+  }
+
+  /**
+   * Runs a fenced store step, retrying it while the store is unavailable and the claim's lease
+   * still holds (nobody can take the key over before then), so that a store restart during a body
+   * does not make the body run twice. The lease is counted from the claim or the last successful
+   * heartbeat, less a fifth for safety. When a retry answers "not held", the record is read: an
+   * earlier try may have been applied with its answer lost. The last failure is thrown when the
+   * time is up; the claim is then left to its lease.
+   */
+  private boolean whileLeaseHolds(
+      IdempotencyRecord claimed,
+      Heartbeat heartbeat,
+      Duration lease,
+      java.util.function.BooleanSupplier step,
+      RecordState recordedState) {
+    long backoff = MIN_BACKOFF_NANOS * 8;
+    boolean retried = false;
+    while (true) {
+      try {
+        boolean applied = step.getAsBoolean();
+        if (!applied && retried) {
+          Optional<IdempotencyRecord> now = store.get(claimed.key());
+          return now.isPresent()
+              && now.get().token() == claimed.token()
+              && now.get().state() == recordedState;
+        }
+        return applied;
+      } catch (StoreUnavailableException e) {
+        retried = true;
+        long deadline = heartbeat.heldSince + lease.toNanos() - lease.toNanos() / 5;
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          throw e;
+        }
+        LOG.warn(
+            "Store unavailable while recording key {} (token {}); retrying: {}",
+            claimed.key(),
+            claimed.token(),
+            e.getMessage());
+        try {
+          TimeUnit.NANOSECONDS.sleep(Math.min(backoff, left));
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+        backoff = Math.min(backoff * 2, TimeUnit.SECONDS.toNanos(1));
+      }
     }
   }
 
@@ -460,7 +540,7 @@ public final class Idem implements AutoCloseable {
   private Heartbeat startHeartbeat(IdempotencyKey key, IdempotencyRecord claimed, IdemPolicy p) {
     Duration every = p.heartbeat();
     if (every == null) {
-      return Heartbeat.NONE;
+      return new Heartbeat(); // no renewals: the lease holds from the claim
     }
     Heartbeat hb = new Heartbeat();
     long ms = Math.max(1, every.toMillis());
@@ -471,7 +551,11 @@ public final class Idem implements AutoCloseable {
                 return;
               }
               try {
+                long asked = System.nanoTime();
                 boolean held = store.extend(key.value(), claimed.token(), p.lease());
+                if (held) {
+                  hb.heldSince = asked;
+                }
                 if (!held && !hb.stopped) {
                   hb.stop();
                   emit(IdemEvent.Type.LEASE_LOST, key, claimed, null, "heartbeat refused");
@@ -490,9 +574,13 @@ public final class Idem implements AutoCloseable {
     return hb;
   }
 
+  /** A claim's lease keeper; also knows since when the lease is known to hold. */
   private static final class Heartbeat {
-    static final Heartbeat NONE = new Heartbeat();
     volatile boolean stopped;
+
+    /** System.nanoTime() at the claim or at the start of the last successful extend. */
+    volatile long heldSince = System.nanoTime();
+
     @Nullable ScheduledFuture<?> future;
 
     void stop() {

@@ -44,7 +44,14 @@ public record IdemEvent(
     /** A cached failure was returned instead of running the body. */
     CACHED_FAILURE,
     /** The key had no attempts left. */
-    ATTEMPTS_EXHAUSTED
+    ATTEMPTS_EXHAUSTED,
+    /**
+     * A part of a store became unreachable and the store goes on without it (the tiered store's
+     * Redis cache); the key is the part's address, the namespace {@code "store"}.
+     */
+    STORE_DEGRADED,
+    /** The part reported by {@link #STORE_DEGRADED} is used again. */
+    STORE_RECOVERED
   }
 
   public IdemEvent {

@@ -56,6 +56,17 @@ public interface IdempotencyStore extends AutoCloseable {
    */
   int purgeExpired(int limit);
 
+  /**
+   * Whether {@link io.idem.Idem} should read the record before claiming, so that duplicates are
+   * answered by a read: true for stores where a claim costs more than a read (a write lock on
+   * SQLite, a locked map bin in memory); false (the default) for stores whose claim answers with
+   * the record in the same round trip (PostgreSQL, Redis), where the read would only add a round
+   * trip.
+   */
+  default boolean readBeforeClaim() {
+    return false;
+  }
+
   /** Releases the store's resources; the store is not used afterwards. */
   @Override
   void close();

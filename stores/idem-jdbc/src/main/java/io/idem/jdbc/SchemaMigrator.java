@@ -15,16 +15,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Applies a dialect's versioned schema scripts ({@code V001__records.sql}, {@code V002__...}) that
- * a database has not had yet, each in its own transaction, and records them in {@code
- * idem_schema_history}.
+ * a database has not had yet, and records them in {@code idem_schema_history}.
  *
  * <p>Steps:
  *
  * <ol>
- *   <li>{@code CREATE TABLE IF NOT EXISTS idem_schema_history (version, description, applied_at)};
  *   <li>take the database's write lock ({@link Dialect#beginExclusive}), so a second process waits;
+ *   <li>create {@code idem_schema_history (version, description, applied_at)} when it is missing
+ *       (an up-to-date database sees no DDL at all, so a role without DDL rights can start);
  *   <li>read the applied versions; run each missing script's statements and insert its version;
- *   <li>commit (one transaction per script; a failing script leaves nothing of itself).
+ *   <li>commit: the missing scripts in one transaction, so a failing script leaves nothing.
  * </ol>
  *
  * A database whose history has a version this code does not know (a newer Idem wrote it) is refused
@@ -81,16 +81,18 @@ public final class SchemaMigrator {
    */
   public List<Integer> migrate(Connection connection) throws SQLException {
     List<Migration> migrations = migrations();
-    try (Statement s = connection.createStatement()) {
-      s.execute(
-          "CREATE TABLE IF NOT EXISTS idem_schema_history ("
-              + "version INTEGER NOT NULL PRIMARY KEY, "
-              + "description VARCHAR(200) NOT NULL, "
-              + "applied_at BIGINT NOT NULL)");
-    }
     List<Integer> applied = new ArrayList<>();
     dialect.beginExclusive(connection);
     try {
+      if (!historyExists(connection)) { // under the lock: two processes never both create it
+        try (Statement s = connection.createStatement()) {
+          s.execute(
+              "CREATE TABLE idem_schema_history ("
+                  + "version INTEGER NOT NULL PRIMARY KEY, "
+                  + "description VARCHAR(200) NOT NULL, "
+                  + "applied_at BIGINT NOT NULL)");
+        }
+      }
       List<Integer> done = appliedVersions(connection);
       int known = migrations.isEmpty() ? 0 : migrations.get(migrations.size() - 1).version();
       int newest = done.isEmpty() ? 0 : done.get(done.size() - 1);
@@ -133,6 +135,15 @@ public final class SchemaMigrator {
       LOG.info("Applied {} schema versions {}", dialect.name(), applied);
     }
     return applied;
+  }
+
+  /** Whether the history table exists in the connection's schema; no DDL, so no rights needed. */
+  private static boolean historyExists(Connection connection) throws SQLException {
+    String schema = connection.getSchema();
+    try (ResultSet rs =
+        connection.getMetaData().getTables(null, schema, "idem_schema_history", null)) {
+      return rs.next();
+    }
   }
 
   private static List<Integer> appliedVersions(Connection connection) throws SQLException {

@@ -213,6 +213,12 @@ public final class SqliteIdempotencyStore implements IdempotencyStore {
         });
   }
 
+  /** True: a read needs no write lock, a claim takes the file's. */
+  @Override
+  public boolean readBeforeClaim() {
+    return true;
+  }
+
   /** Closes the database when this store was opened with {@link #open}; else does nothing. */
   @Override
   public void close() {
