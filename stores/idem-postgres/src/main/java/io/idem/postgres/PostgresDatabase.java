@@ -1,0 +1,186 @@
+package io.idem.postgres;
+
+import io.idem.StoreUnavailableException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.Objects;
+import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
+import org.postgresql.ds.common.BaseDataSource;
+
+/**
+ * How this module reaches PostgreSQL: one connection from the user's {@link DataSource} per step,
+ * used in auto-commit mode (each statement is its own transaction, so nothing is ever half written)
+ * and given back at once; every {@link SQLException} becomes a {@link StoreUnavailableException}
+ * naming the server ({@code host:port/database}, learnt from the first connection), the schema and
+ * the operation. Thread-safe.
+ */
+final class PostgresDatabase {
+
+  /** SQLSTATEs of a statement that did nothing and may simply run again. */
+  private static final String SERIALIZATION_FAILURE = "40001";
+
+  private static final String DEADLOCK_DETECTED = "40P01";
+  private static final int MAX_SERIALIZATION_RETRIES = 5;
+
+  private final DataSource dataSource;
+  private final String schema;
+  private volatile @Nullable String server;
+  private volatile boolean serverFromConnection;
+
+  PostgresDatabase(DataSource dataSource, String schema) {
+    this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+    this.schema = schema;
+    this.server = serverOf(dataSource);
+  }
+
+  /** Work on a connection. */
+  @FunctionalInterface
+  interface Work<T> {
+    T run(Connection connection) throws SQLException;
+  }
+
+  String schema() {
+    return schema;
+  }
+
+  /**
+   * Runs {@code work} on a connection of the pool in auto-commit mode (set for the step when the
+   * pool hands out connections without it, and restored), retrying it when PostgreSQL reports a
+   * serialization failure or a deadlock (the statement did nothing then).
+   *
+   * @param what the operation, for messages: "claim of key X"
+   */
+  <T> T run(String what, Work<T> work) {
+    Connection connection = null;
+    try {
+      connection = dataSource.getConnection();
+      if (!serverFromConnection) {
+        learnServer(connection);
+      }
+      boolean autoCommit = connection.getAutoCommit();
+      if (!autoCommit) {
+        connection.setAutoCommit(true);
+      }
+      try {
+        for (int attempt = 1; ; attempt++) {
+          try {
+            return work.run(connection);
+          } catch (SQLException e) {
+            if (attempt >= MAX_SERIALIZATION_RETRIES || !isRetryable(e)) {
+              throw e;
+            }
+          }
+        }
+      } finally {
+        if (!autoCommit) {
+          restoreAutoCommit(connection);
+        }
+      }
+    } catch (SQLException e) {
+      throw unavailable(what, e);
+    } finally {
+      closeQuietly(connection);
+    }
+  }
+
+  private static boolean isRetryable(SQLException e) {
+    String state = e.getSQLState();
+    return SERIALIZATION_FAILURE.equals(state) || DEADLOCK_DETECTED.equals(state);
+  }
+
+  private static void restoreAutoCommit(Connection connection) {
+    try {
+      connection.setAutoCommit(false);
+    } catch (SQLException e) {
+      // the connection is broken; the pool finds out when it is given back
+    }
+  }
+
+  private static void closeQuietly(@Nullable Connection connection) {
+    if (connection == null) {
+      return;
+    }
+    try {
+      connection.close();
+    } catch (SQLException e) {
+      // the step is done (auto-commit): failing to give the connection back changes nothing
+    }
+  }
+
+  /** Where the records are, for messages: "PostgreSQL 127.0.0.1:5432/app, schema idem". */
+  String describe() {
+    String where = server;
+    return "PostgreSQL " + (where == null ? "via " + dataSource : where) + ", schema " + schema;
+  }
+
+  /** A {@link StoreUnavailableException} naming the server, the schema and {@code what}. */
+  StoreUnavailableException unavailable(String what, Exception e) {
+    return new StoreUnavailableException(describe() + ": " + what + " failed: " + messages(e), e);
+  }
+
+  /** The messages of {@code e} and its causes, each once. */
+  static String messages(Throwable e) {
+    StringBuilder sb = new StringBuilder();
+    int depth = 0;
+    for (Throwable t = e; t != null && depth < 8; t = t.getCause(), depth++) {
+      String m = t.getMessage();
+      if (m == null || m.isBlank()) {
+        m = t.getClass().getName();
+      }
+      if (sb.indexOf(m) >= 0) {
+        continue;
+      }
+      if (sb.length() > 0) {
+        sb.append(" (caused by: ").append(m).append(')');
+      } else {
+        sb.append(m);
+      }
+    }
+    return sb.toString();
+  }
+
+  private void learnServer(Connection connection) {
+    try {
+      String url = connection.getMetaData().getURL();
+      if (url != null) {
+        server = hostPortDatabase(url);
+        serverFromConnection = true;
+      }
+    } catch (SQLException | RuntimeException e) {
+      // keep what is known; this is only for messages
+    }
+  }
+
+  private static @Nullable String serverOf(DataSource dataSource) {
+    if (dataSource instanceof BaseDataSource pg) {
+      try {
+        return hostPortDatabase(pg.getUrl());
+      } catch (RuntimeException e) {
+        return null;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * {@code host:port/database} of a PostgreSQL JDBC URL, without its parameters (which may hold a
+   * password): {@code jdbc:postgresql://127.0.0.1:5432/app?user=x} gives {@code
+   * 127.0.0.1:5432/app}.
+   */
+  static String hostPortDatabase(String url) {
+    String rest = url;
+    String prefix = "jdbc:postgresql:";
+    if (rest.startsWith(prefix)) {
+      rest = rest.substring(prefix.length());
+    }
+    if (rest.startsWith("//")) {
+      rest = rest.substring(2);
+    }
+    int query = rest.indexOf('?');
+    if (query >= 0) {
+      rest = rest.substring(0, query);
+    }
+    return rest;
+  }
+}

@@ -1,0 +1,304 @@
+package io.idem.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.zaxxer.hikari.HikariDataSource;
+import io.idem.Idem;
+import io.idem.IdemPolicy;
+import io.idem.IdempotencyKey;
+import io.idem.InProgressException;
+import io.idem.InProgressPolicy;
+import io.idem.LeaseLostException;
+import io.idem.Outcome;
+import io.idem.PayloadFingerprint;
+import io.idem.Scope;
+import io.idem.StoreUnavailableException;
+import io.idem.spi.ClaimRequest;
+import io.idem.spi.ClaimResult;
+import io.idem.spi.ClaimStatus;
+import io.idem.spi.IdempotencyRecord;
+import io.idem.spi.IdempotencyStore;
+import io.idem.spi.RecordState;
+import io.idem.spi.StoredError;
+import io.idem.spi.StoredResult;
+import io.idem.testkit.SettableClock;
+import io.idem.testkit.servers.PostgresServer;
+import io.idem.testkit.servers.TestServers;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** What happens to running work when PostgreSQL goes away, and when a holder dies. */
+class PostgresFaultTest {
+
+  private HikariDataSource pool;
+
+  @AfterEach
+  void closePool() {
+    if (pool != null) {
+      pool.close();
+    }
+  }
+
+  /**
+   * PostgreSQL restarted in the middle of a run: stopped fast (sessions ended) or immediately (a
+   * crash, recovered from the WAL on start), then started again. Calls during the outage fail with
+   * StoreUnavailableException and are retried by their callers; bodies whose complete failed are
+   * recorded by Idem's retries while the lease holds.
+   */
+  @ParameterizedTest(name = "immediate stop: {0}")
+  @ValueSource(booleans = {false, true})
+  @Timeout(value = 180, unit = TimeUnit.SECONDS)
+  void postgresRestartedInTheMiddleOfARunRunsNoBodyTwiceAndLeavesNoClaimBehind(boolean immediate)
+      throws Exception {
+    PostgresServer server = TestServers.postgres();
+    TestServers.requireManaged(server);
+    String schema = server.createSchema("idem_restart");
+    // A short connection timeout: during the outage a step fails after 1 s instead of 30 s.
+    pool = PostgresTests.pool(10, Duration.ofSeconds(1));
+    CountingStore store =
+        new CountingStore(PostgresIdempotencyStore.builder(pool).schema(schema).build());
+    IdemPolicy policy =
+        IdemPolicy.builder()
+            .lease(Duration.ofSeconds(20))
+            .onInProgress(InProgressPolicy.waitUpTo(Duration.ofSeconds(60)))
+            .build();
+
+    int threads = 8;
+    int keys = 600;
+    String run = UUID.randomUUID().toString();
+    Map<String, AtomicInteger> bodies = new ConcurrentHashMap<>();
+    AtomicInteger executed = new AtomicInteger();
+    AtomicInteger unavailable = new AtomicInteger();
+    AtomicInteger leaseLost = new AtomicInteger();
+    AtomicInteger inProgress = new AtomicInteger();
+    AtomicBoolean restarted = new AtomicBoolean();
+
+    try (Idem idem = Idem.builder(store).noBackgroundPurge().build()) {
+      ExecutorService workerThreads = Executors.newFixedThreadPool(threads);
+      try {
+        List<Future<?>> workers = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+          List<Integer> order = new ArrayList<>();
+          for (int i = 0; i < keys; i++) {
+            order.add(i);
+          }
+          Collections.shuffle(order, new Random(t));
+          workers.add(
+              workerThreads.submit(
+                  () -> {
+                    do {
+                      for (int i : order) {
+                        IdempotencyKey key =
+                            IdempotencyKey.of("restart", Scope.tenant(run), Map.of("i", i));
+                        while (true) {
+                          try {
+                            Outcome<String> o =
+                                idem.once(
+                                    key,
+                                    Map.of("i", i),
+                                    policy,
+                                    () -> {
+                                      bodies
+                                          .computeIfAbsent(key.value(), k -> new AtomicInteger())
+                                          .incrementAndGet();
+                                      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+                                      return "done";
+                                    });
+                            if (o.wasExecuted()) {
+                              executed.incrementAndGet();
+                            }
+                            break;
+                          } catch (StoreUnavailableException e) {
+                            unavailable.incrementAndGet();
+                          } catch (LeaseLostException e) {
+                            leaseLost.incrementAndGet(); // see the report of this test
+                          } catch (InProgressException e) {
+                            inProgress.incrementAndGet();
+                          }
+                          LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+                        }
+                      }
+                    } while (!restarted.get());
+                    return null;
+                  }));
+        }
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> executed.get() >= keys / 4);
+        server.stop(immediate);
+        int failedBefore = unavailable.get();
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> unavailable.get() > failedBefore && store.failures.get() > 0);
+        server.start();
+        restarted.set(true);
+
+        for (Future<?> w : workers) {
+          w.get(150, TimeUnit.SECONDS);
+        }
+      } finally {
+        workerThreads.shutdownNow();
+      }
+    }
+
+    System.out.printf(
+        "restart run (immediate %s): %d bodies, %d calls failed with StoreUnavailableException, %d"
+            + " LeaseLostException, %d InProgressException; store step failures: %s%n",
+        immediate,
+        executed.get(),
+        unavailable.get(),
+        leaseLost.get(),
+        inProgress.get(),
+        store.failuresByStep);
+    assertThat(unavailable).as("calls that failed during the outage").hasPositiveValue();
+    assertThat(bodies).hasSize(keys);
+    assertThat(bodies.entrySet())
+        .allSatisfy(e -> assertThat(e.getValue().get()).as("runs of %s", e.getKey()).isEqualTo(1));
+    assertThat(
+            PostgresTests.queryLong(
+                pool,
+                "SELECT count(*) FROM " + schema + ".idem_records WHERE state = 'IN_PROGRESS'"))
+        .isZero();
+    assertThat(
+            PostgresTests.queryLong(
+                pool, "SELECT count(*) FROM " + schema + ".idem_records WHERE state = 'COMPLETED'"))
+        .isEqualTo(keys);
+  }
+
+  @Test
+  void claimsWhoseHolderDiedAreRecoveredByLease() {
+    String schema = TestServers.postgres().createSchema("idem_dead");
+    pool = PostgresTests.pool(4, Duration.ofSeconds(10));
+    SettableClock clock = SettableClock.create();
+    PostgresIdempotencyStore store =
+        PostgresIdempotencyStore.builder(pool).schema(schema).clock(clock).build();
+    IdempotencyKey key = IdempotencyKey.readable("report:" + UUID.randomUUID());
+    Map<String, Integer> payload = Map.of("id", 7);
+    Duration lease = Duration.ofSeconds(30);
+
+    // The holder claims through the SPI, then dies: it never completes, fails or extends.
+    ClaimResult dead =
+        store.claim(
+            new ClaimRequest(
+                key.value(), PayloadFingerprint.of(payload), lease, Duration.ofHours(1), 5));
+    assertThat(dead.status()).isEqualTo(ClaimStatus.CLAIMED);
+    long deadToken = dead.record().token();
+
+    IdemPolicy reject =
+        IdemPolicy.builder().lease(lease).onInProgress(InProgressPolicy.reject()).build();
+    AtomicInteger runs = new AtomicInteger();
+    try (Idem idem = Idem.builder(store).clock(clock).noBackgroundPurge().build()) {
+      clock.advance(lease.minusMillis(1));
+      assertThatThrownBy(() -> idem.once(key, payload, reject, () -> runs.incrementAndGet()))
+          .isInstanceOf(InProgressException.class);
+      assertThat(runs).hasValue(0);
+
+      clock.advance(Duration.ofMillis(1));
+      Outcome<Integer> taken = idem.once(key, payload, reject, () -> runs.incrementAndGet());
+
+      assertThat(taken.wasExecuted()).isTrue();
+      assertThat(taken.attempt()).isEqualTo(2);
+      assertThat(taken.token()).isGreaterThan(deadToken);
+      assertThat(runs).hasValue(1);
+    }
+
+    assertThat(store.complete(key.value(), deadToken, new StoredResult("T", "0", null), lease))
+        .isFalse();
+    assertThat(store.extend(key.value(), deadToken, lease)).isFalse();
+    assertThat(store.fail(key.value(), deadToken, new StoredError("E", "x"), lease, lease))
+        .isFalse();
+    IdempotencyRecord rec = store.get(key.value()).orElseThrow();
+    assertThat(rec.state()).isEqualTo(RecordState.COMPLETED);
+    assertThat(rec.attempt()).isEqualTo(2);
+    assertThat(rec.token()).isGreaterThan(deadToken);
+    assertThat(rec.result().encoded()).isEqualTo("1");
+  }
+
+  /** Counts the store steps that failed, by step. */
+  private static final class CountingStore implements IdempotencyStore {
+    final IdempotencyStore delegate;
+    final AtomicInteger failures = new AtomicInteger();
+    final Map<String, AtomicInteger> failuresByStep = new ConcurrentHashMap<>();
+
+    CountingStore(IdempotencyStore delegate) {
+      this.delegate = delegate;
+    }
+
+    private <T> T count(String step, java.util.function.Supplier<T> call) {
+      try {
+        return call.get();
+      } catch (StoreUnavailableException e) {
+        failures.incrementAndGet();
+        failuresByStep.computeIfAbsent(step, s -> new AtomicInteger()).incrementAndGet();
+        throw e;
+      }
+    }
+
+    @Override
+    public ClaimResult claim(ClaimRequest request) {
+      return count("claim", () -> delegate.claim(request));
+    }
+
+    @Override
+    public boolean complete(String key, long token, StoredResult result, Duration ttl) {
+      return count("complete", () -> delegate.complete(key, token, result, ttl));
+    }
+
+    @Override
+    public boolean fail(
+        String key, long token, @Nullable StoredError error, Duration retryAfter, Duration ttl) {
+      return count("fail", () -> delegate.fail(key, token, error, retryAfter, ttl));
+    }
+
+    @Override
+    public boolean extend(String key, long token, Duration lease) {
+      return count("extend", () -> delegate.extend(key, token, lease));
+    }
+
+    @Override
+    public Optional<IdempotencyRecord> get(String key) {
+      return count("get", () -> delegate.get(key));
+    }
+
+    @Override
+    public boolean delete(String key) {
+      return count("delete", () -> delegate.delete(key));
+    }
+
+    @Override
+    public int purgeExpired(int limit) {
+      return count("purge", () -> delegate.purgeExpired(limit));
+    }
+
+    @Override
+    public boolean readBeforeClaim() {
+      return delegate.readBeforeClaim();
+    }
+
+    @Override
+    public void close() {
+      delegate.close();
+    }
+  }
+}

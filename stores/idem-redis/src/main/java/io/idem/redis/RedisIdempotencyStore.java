@@ -1,0 +1,693 @@
+package io.idem.redis;
+
+import io.idem.StoreUnavailableException;
+import io.idem.spi.ClaimRequest;
+import io.idem.spi.ClaimResult;
+import io.idem.spi.ClaimStatus;
+import io.idem.spi.IdempotencyRecord;
+import io.idem.spi.IdempotencyStore;
+import io.idem.spi.RecordTransitions;
+import io.idem.spi.StoredError;
+import io.idem.spi.StoredResult;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.Range;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.codec.StringCodec;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The {@link IdempotencyStore} on Redis (standalone, or a master found through Sentinel; tested on
+ * 6.2 and 7.0), through one Lettuce connection. Each step is one Lua script, so it is atomic and
+ * answers in one round trip; the scripts give the answers of {@link RecordTransitions}, which the
+ * contract suite checks.
+ *
+ * <pre>{@code
+ * IdempotencyStore store = RedisIdempotencyStore.builder("redis://localhost:6379").build();
+ * Idem idem = Idem.builder(store).closeStoreOnClose(true).build();
+ * }</pre>
+ *
+ * <p><b>Keys.</b> A key's shard is the CRC32 of its UTF-8 bytes modulo {@link Builder#shards
+ * shards}; every Redis key of a shard carries the hash tag {@code {prefix:N}}, so each script
+ * touches a single cluster slot:
+ *
+ * <ul>
+ *   <li>{@code {prefix:N}:r:<key>}: the record, a hash with the fields {@code state, fingerprint,
+ *       token, attempt, lease_until, expires_at, retry_after, result_type, result, error_type,
+ *       error_message, created_at, updated_at} (times in epoch milliseconds of the store's clock; a
+ *       null is an absent field);
+ *   <li>{@code {prefix:N}:seq}: the shard's fencing-token sequence; it never expires, so a key's
+ *       tokens keep growing after its record is deleted or purged;
+ *   <li>{@code {prefix:N}:exp}: the shard's expiry index, a sorted set of keys scored by {@code
+ *       expires_at}, which {@link #purgeExpired} walks;
+ *   <li>{@code {prefix}:layout}: {@code "v1 shards=N"}, written by the first store of a prefix; a
+ *       store built with another shard count is refused, because it would look for the same key's
+ *       record in another shard and could claim it a second time.
+ * </ul>
+ *
+ * <p><b>Algorithm</b> ("now" is the store clock's epoch milliseconds, passed to every script):
+ *
+ * <ol>
+ *   <li><b>claim</b>: {@code claim.lua}: {@code HGETALL} the record; decide like {@link
+ *       RecordTransitions#claim} (absent or expired: a fresh claim, attempt 1; FAILED past its
+ *       retry time: a re-claim with any payload, attempt + 1, unless the attempts are used up:
+ *       EXHAUSTED; another fingerprint: MISMATCH; COMPLETED; FAILED still cached: CACHED_FAILURE;
+ *       IN_PROGRESS under a running lease: IN_PROGRESS; lease over: a takeover, attempt + 1, or
+ *       EXHAUSTED); when it claims: token = max({@code INCR seq}, old token + 1) (the sequence is
+ *       raised to it), {@code DEL} + {@code HSET} of the new record, {@code PEXPIRE}, {@code ZADD
+ *       exp}. It returns the status and the record's fields, so a duplicate gets the stored result
+ *       in the same round trip.
+ *   <li><b>complete</b>, <b>fail</b>, <b>extend</b>: {@code complete.lua}, {@code fail.lua}, {@code
+ *       extend.lua}: {@code HMGET state token}; unless the record is IN_PROGRESS under the caller's
+ *       token, return 0 and change nothing; else {@code HDEL} the fields the new state does not
+ *       have, {@code HSET} the new ones (as the SQL stores' {@code UPDATE}s do), {@code PEXPIRE},
+ *       {@code ZADD exp}, return 1.
+ *   <li><b>get</b>: {@code HGETALL} (one command, so atomic); an expired record reads as absent.
+ *   <li><b>delete</b>: {@code delete.lua}: {@code DEL} the record, {@code ZREM} it from the index.
+ *   <li><b>purgeExpired</b>: {@code ZCOUNT exp -inf now} of every shard (pipelined); the limit is
+ *       shared out over the shards with due members; then {@code purge.lua} on those shards
+ *       (pipelined): walk the due members, check each record's fields again ({@link
+ *       IdempotencyRecord#isExpiredAt}), {@code DEL} + {@code ZREM} the expired ones; members whose
+ *       record is already gone are dropped without being counted, and records that are not due get
+ *       their right score back.
+ * </ol>
+ *
+ * <p>Scripts are run by {@code EVALSHA} with their SHA-1; on {@code NOSCRIPT} (a restarted or
+ * flushed server, or another cluster node) the script is sent with {@code EVAL}, which runs it and
+ * caches it again. {@link Builder#build} loads them all once with {@code SCRIPT LOAD}.
+ *
+ * <p><b>Time.</b> Expiry is logical: scripts and {@link #get} compare the store clock with the
+ * record's times. Redis's own expiry is only a safety net so that records nobody purges do not stay
+ * forever: a relative {@code PEXPIRE} of (expires_at - now) + {@value #SAFETY_NET_GRACE_SECONDS} s,
+ * never an absolute time computed from the store clock (a clock far from Redis's would delete keys
+ * at once or never). A holder can therefore still complete after its lease passed (if nobody took
+ * over) until its record's expiry plus that grace.
+ *
+ * <p><b>Failures.</b> Every Lettuce failure (not connected, timed out after {@link
+ * Builder#commandTimeout commandTimeout}, a command error such as OOM or READONLY) is thrown as
+ * {@link StoreUnavailableException} naming the server and the step ("claim of key K"). Scripts are
+ * atomic, so a failure never leaves half a record. A claim whose answer is lost (the connection
+ * dropped after Redis ran it, or it timed out and Redis ran it late) holds its key until its lease
+ * ends, as a crashed holder would.
+ *
+ * <p><b>Connection.</b> A store built from a URI owns its {@link RedisClient}: auto-reconnect on,
+ * commands rejected while disconnected (so calls fail fast instead of queueing, and commands in
+ * flight when the connection drops fail instead of being replayed), a timeout on every command, TCP
+ * keep-alive; {@link #close} shuts it down. A store built with {@link #builder(RedisClient,
+ * RedisURI)} opens its own connection on that client (the client's options apply; {@link
+ * ClientOptions.DisconnectedBehavior#REJECT_COMMANDS} is recommended) and closes only that
+ * connection. Run Redis with {@code maxmemory-policy noeviction}: an evicted record or sequence is
+ * a lost claim. The key layout is ready for Redis Cluster (one slot per shard), but the store
+ * connects with a {@link RedisClient}, not a cluster client.
+ *
+ * <p>Defaults: prefix {@value #DEFAULT_PREFIX}, {@value #DEFAULT_SHARDS} shards, command timeout 2
+ * s, the system UTC clock. Thread-safe: one multiplexed connection serves every thread.
+ */
+public final class RedisIdempotencyStore implements IdempotencyStore {
+
+  /** The default key prefix. */
+  public static final String DEFAULT_PREFIX = "idem";
+
+  /** The default number of shards (token sequences, expiry indexes and cluster slots). */
+  public static final int DEFAULT_SHARDS = 64;
+
+  /** The most shards: one per Redis Cluster slot. */
+  public static final int MAX_SHARDS = 16384;
+
+  /** The default timeout of each Redis command (and of connecting). */
+  public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(2);
+
+  /** How long past its logical expiry Redis's own TTL keeps a record, in seconds. */
+  public static final long SAFETY_NET_GRACE_SECONDS = 60;
+
+  private static final long GRACE_MILLIS = TimeUnit.SECONDS.toMillis(SAFETY_NET_GRACE_SECONDS);
+
+  /** The longest Redis TTL set (about 100 years), so that huge TTLs do not overflow Redis. */
+  private static final long MAX_REDIS_TTL_MILLIS = Duration.ofDays(36_500).toMillis();
+
+  private final String server;
+  private final RedisKeys keys;
+  private final Clock clock;
+  private final Duration commandTimeout;
+  private final @Nullable RedisClient ownedClient;
+  private final StatefulRedisConnection<String, String> connection;
+  private final RedisAsyncCommands<String, String> redis;
+
+  private RedisIdempotencyStore(
+      String server,
+      RedisKeys keys,
+      Clock clock,
+      Duration commandTimeout,
+      @Nullable RedisClient ownedClient,
+      StatefulRedisConnection<String, String> connection) {
+    this.server = server;
+    this.keys = keys;
+    this.clock = clock;
+    this.commandTimeout = commandTimeout;
+    this.ownedClient = ownedClient;
+    this.connection = connection;
+    this.redis = connection.async();
+  }
+
+  /** A builder for a store on the server at {@code uri}, e.g. {@code redis://localhost:6379}. */
+  public static Builder builder(String uri) {
+    Objects.requireNonNull(uri, "uri");
+    return builder(RedisURI.create(uri));
+  }
+
+  /** A builder for a store on the server at {@code uri}, with a client of its own. */
+  public static Builder builder(RedisURI uri) {
+    return new Builder(null, Objects.requireNonNull(uri, "uri"));
+  }
+
+  /**
+   * A builder for a store that opens its own connection to {@code uri} on {@code client} (which
+   * stays the caller's: the store closes only its connection). The URI is asked for because a
+   * {@link RedisClient} does not tell its own, and the store names the server in its errors.
+   */
+  public static Builder builder(RedisClient client, RedisURI uri) {
+    return new Builder(
+        Objects.requireNonNull(client, "client"), Objects.requireNonNull(uri, "uri"));
+  }
+
+  // ---- the steps ----------------------------------------------------------------------------
+
+  @Override
+  public ClaimResult claim(ClaimRequest request) {
+    Objects.requireNonNull(request, "request");
+    String key = request.key();
+    Instant now = now();
+    Duration keep = max(request.ttl(), request.lease());
+    int shard = keys.shardOf(key);
+    String recordKey = keys.recordPrefix(shard) + key;
+    List<Object> reply =
+        script(
+            "claim of key " + key,
+            RedisScript.CLAIM,
+            ScriptOutputType.MULTI,
+            new String[] {recordKey, keys.sequence(shard), keys.expiry(shard)},
+            key,
+            request.fingerprint(),
+            millis(now),
+            millis(now.plus(request.lease())),
+            millis(now.plus(keep)),
+            Integer.toString(request.maxAttempts()),
+            redisTtl(keep));
+    if (reply == null || reply.isEmpty()) {
+      throw new IllegalStateException("claim.lua answered nothing for " + recordKey);
+    }
+    ClaimStatus status = ClaimStatus.valueOf(String.valueOf(reply.get(0)));
+    IdempotencyRecord record =
+        RecordFields.toRecord(key, RecordFields.fromFlat(reply, 1), recordKey);
+    return new ClaimResult(status, record);
+  }
+
+  @Override
+  public boolean complete(String key, long token, StoredResult result, Duration ttl) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(result, "result");
+    requirePositive("ttl", ttl);
+    Instant now = now();
+    int shard = keys.shardOf(key);
+    Long applied =
+        script(
+            "complete of key " + key,
+            RedisScript.COMPLETE,
+            ScriptOutputType.INTEGER,
+            new String[] {keys.recordPrefix(shard) + key, keys.expiry(shard)},
+            key,
+            Long.toString(token),
+            millis(now),
+            millis(now.plus(ttl)),
+            result.type(),
+            result.encoded(),
+            redisTtl(ttl));
+    return applied != null && applied == 1L;
+  }
+
+  @Override
+  public boolean fail(
+      String key, long token, @Nullable StoredError error, Duration retryAfter, Duration ttl) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(retryAfter, "retryAfter");
+    if (retryAfter.isNegative()) {
+      throw new IllegalArgumentException("retryAfter must not be negative, but was " + retryAfter);
+    }
+    requirePositive("ttl", ttl);
+    Instant now = now();
+    Duration keep = max(ttl, retryAfter);
+    int shard = keys.shardOf(key);
+    String message = error == null ? null : error.message();
+    Long applied =
+        script(
+            "fail of key " + key,
+            RedisScript.FAIL,
+            ScriptOutputType.INTEGER,
+            new String[] {keys.recordPrefix(shard) + key, keys.expiry(shard)},
+            key,
+            Long.toString(token),
+            millis(now),
+            millis(now.plus(keep)),
+            millis(now.plus(retryAfter)),
+            redisTtl(keep),
+            error == null ? "0" : "1",
+            error == null ? "" : error.type(),
+            message == null ? "0" : "1",
+            message == null ? "" : message);
+    return applied != null && applied == 1L;
+  }
+
+  @Override
+  public boolean extend(String key, long token, Duration lease) {
+    Objects.requireNonNull(key, "key");
+    requirePositive("lease", lease);
+    Instant now = now();
+    int shard = keys.shardOf(key);
+    Long applied =
+        script(
+            "extend of key " + key,
+            RedisScript.EXTEND,
+            ScriptOutputType.INTEGER,
+            new String[] {keys.recordPrefix(shard) + key, keys.expiry(shard)},
+            key,
+            Long.toString(token),
+            millis(now),
+            millis(now.plus(lease)),
+            Long.toString(GRACE_MILLIS));
+    return applied != null && applied == 1L;
+  }
+
+  @Override
+  public Optional<IdempotencyRecord> get(String key) {
+    Objects.requireNonNull(key, "key");
+    Instant now = now();
+    String recordKey = keys.record(key);
+    Map<String, String> fields = await("get of key " + key, () -> redis.hgetall(recordKey));
+    if (fields == null || fields.isEmpty()) {
+      return Optional.empty();
+    }
+    IdempotencyRecord r = RecordFields.toRecord(key, fields, recordKey);
+    return r.isExpiredAt(now) ? Optional.empty() : Optional.of(r);
+  }
+
+  @Override
+  public boolean delete(String key) {
+    Objects.requireNonNull(key, "key");
+    int shard = keys.shardOf(key);
+    Long deleted =
+        script(
+            "delete of key " + key,
+            RedisScript.DELETE,
+            ScriptOutputType.INTEGER,
+            new String[] {keys.recordPrefix(shard) + key, keys.expiry(shard)},
+            key);
+    return deleted != null && deleted == 1L;
+  }
+
+  @Override
+  public int purgeExpired(int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be positive, but was " + limit);
+    }
+    String op = "purge of expired records";
+    long now = now().toEpochMilli();
+    long deadline = System.nanoTime() + commandTimeout.toNanos();
+    int shards = keys.shards();
+    Range<Long> due = Range.from(Range.Boundary.unbounded(), Range.Boundary.including(now));
+    List<CompletableFuture<Long>> counts = new ArrayList<>(shards);
+    for (int s = 0; s < shards; s++) {
+      String expiry = keys.expiry(s);
+      counts.add(start(() -> redis.zcount(expiry, due)));
+    }
+    int remaining = limit;
+    List<CompletableFuture<Long>> purges = new ArrayList<>();
+    for (int s = 0; s < shards; s++) {
+      Long count = awaitUntil(op, counts.get(s), deadline);
+      if (remaining == 0 || count == null || count == 0) {
+        continue;
+      }
+      int share = (int) Math.min(count, remaining);
+      remaining -= share;
+      String[] scriptKeys = {keys.expiry(s)};
+      String recordPrefix = keys.recordPrefix(s);
+      purges.add(
+          start(
+              () ->
+                  eval(
+                      RedisScript.PURGE,
+                      ScriptOutputType.INTEGER,
+                      scriptKeys,
+                      Long.toString(now),
+                      Integer.toString(share),
+                      recordPrefix)));
+    }
+    deadline = System.nanoTime() + commandTimeout.toNanos();
+    int deleted = 0;
+    for (CompletableFuture<Long> purge : purges) {
+      Long n = awaitUntil(op, purge, deadline);
+      deleted += n == null ? 0 : n.intValue();
+    }
+    return deleted;
+  }
+
+  /** False: a claim answers with the record in the same round trip. */
+  @Override
+  public boolean readBeforeClaim() {
+    return false;
+  }
+
+  /** Closes the store's connection, and shuts down its client when the store made it. */
+  @Override
+  public void close() {
+    try {
+      connection.close();
+    } finally {
+      if (ownedClient != null) {
+        ownedClient.shutdown();
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "RedisIdempotencyStore["
+        + server
+        + ", prefix="
+        + keys.prefix()
+        + ", shards="
+        + keys.shards()
+        + "]";
+  }
+
+  // ---- running commands ---------------------------------------------------------------------
+
+  private Instant now() {
+    return Instant.ofEpochMilli(clock.millis());
+  }
+
+  /** Runs {@code script} and waits for its answer. */
+  private <T> T script(
+      String op, RedisScript script, ScriptOutputType type, String[] scriptKeys, String... args) {
+    return await(op, () -> eval(script, type, scriptKeys, args));
+  }
+
+  /** {@code EVALSHA}, and on {@code NOSCRIPT} {@code EVAL} (which also caches the script again). */
+  private <T> CompletionStage<T> eval(
+      RedisScript script, ScriptOutputType type, String[] scriptKeys, String... args) {
+    CompletionStage<T> bySha = redis.evalsha(script.sha(), type, scriptKeys, args);
+    return bySha.exceptionallyCompose(
+        e -> {
+          Throwable cause = unwrap(e);
+          if (isNoScript(cause)) {
+            return redis.<T>eval(script.body(), type, scriptKeys, args);
+          }
+          return CompletableFuture.failedFuture(cause);
+        });
+  }
+
+  private static boolean isNoScript(Throwable e) {
+    return e instanceof RedisNoScriptException
+        || (e instanceof RedisException
+            && e.getMessage() != null
+            && e.getMessage().startsWith("NOSCRIPT"));
+  }
+
+  private <T> T await(String op, Supplier<? extends CompletionStage<T>> command) {
+    return awaitUntil(op, start(command), System.nanoTime() + commandTimeout.toNanos());
+  }
+
+  /** Sends a command; a Lettuce failure to send it (not connected) is a failed future. */
+  private static <T> CompletableFuture<T> start(Supplier<? extends CompletionStage<T>> command) {
+    try {
+      return command.get().toCompletableFuture();
+    } catch (RedisException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private <T> T awaitUntil(String op, CompletableFuture<T> future, long deadlineNanos) {
+    try {
+      return future.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      future.cancel(false);
+      throw unavailable(op, "no answer within " + commandTimeout.toMillis() + " ms", e);
+    } catch (ExecutionException | CompletionException e) {
+      Throwable cause = unwrap(e);
+      String why =
+          cause instanceof RedisCommandTimeoutException
+              ? "no answer within " + commandTimeout.toMillis() + " ms"
+              : String.valueOf(cause.getMessage());
+      throw unavailable(op, why, cause);
+    } catch (CancellationException e) {
+      throw unavailable(op, "the command was cancelled", e);
+    } catch (InterruptedException e) {
+      future.cancel(false);
+      Thread.currentThread().interrupt();
+      throw unavailable(op, "interrupted while waiting for Redis", e);
+    }
+  }
+
+  private StoreUnavailableException unavailable(String op, String why, Throwable cause) {
+    return new StoreUnavailableException(
+        "Redis at " + server + " (prefix " + keys.prefix() + "): " + op + " failed: " + why, cause);
+  }
+
+  private static Throwable unwrap(Throwable e) {
+    Throwable t = e;
+    while ((t instanceof ExecutionException || t instanceof CompletionException)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+
+  private static String millis(Instant t) {
+    return Long.toString(t.toEpochMilli());
+  }
+
+  /** The safety-net TTL of a record kept for {@code keep}: keep + grace, in milliseconds. */
+  private static String redisTtl(Duration keep) {
+    long ms;
+    try {
+      ms = Math.addExact(keep.toMillis(), GRACE_MILLIS);
+    } catch (ArithmeticException e) {
+      ms = MAX_REDIS_TTL_MILLIS;
+    }
+    return Long.toString(Math.min(ms, MAX_REDIS_TTL_MILLIS));
+  }
+
+  private static Duration max(Duration a, Duration b) {
+    return a.compareTo(b) >= 0 ? a : b;
+  }
+
+  private static void requirePositive(String name, Duration d) {
+    Objects.requireNonNull(d, name);
+    if (d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(name + " must be positive, but was " + d);
+    }
+  }
+
+  /** {@code host:port} of {@code uri} (or its socket, or its Sentinel master), for messages. */
+  static String describe(RedisURI uri) {
+    if (uri.getSocket() != null) {
+      return "unix:" + uri.getSocket();
+    }
+    if (!uri.getSentinels().isEmpty()) {
+      return "master "
+          + uri.getSentinelMasterId()
+          + " via sentinels "
+          + uri.getSentinels().stream()
+              .map(s -> s.getHost() + ":" + s.getPort())
+              .collect(Collectors.joining(","));
+    }
+    return uri.getHost() + ":" + uri.getPort();
+  }
+
+  // ---- building -----------------------------------------------------------------------------
+
+  /**
+   * Builds a {@link RedisIdempotencyStore}; {@link #build} connects, checks the prefix's layout and
+   * loads the scripts. Not thread-safe.
+   */
+  public static final class Builder {
+    private final @Nullable RedisClient client;
+    private final RedisURI uri;
+    private String prefix = DEFAULT_PREFIX;
+    private int shards = DEFAULT_SHARDS;
+    private Clock clock = Clock.systemUTC();
+    private Duration commandTimeout = DEFAULT_COMMAND_TIMEOUT;
+
+    private Builder(@Nullable RedisClient client, RedisURI uri) {
+      this.client = client;
+      this.uri = uri;
+    }
+
+    /**
+     * What every Redis key of this store starts with (inside its hash tag), so that several
+     * applications or environments can share a server. Default {@value
+     * RedisIdempotencyStore#DEFAULT_PREFIX}; not empty, and without '{', '}' or whitespace.
+     */
+    public Builder prefix(String prefix) {
+      Objects.requireNonNull(prefix, "prefix");
+      if (prefix.isEmpty()
+          || prefix.chars().anyMatch(c -> c == '{' || c == '}' || Character.isWhitespace(c))) {
+        throw new IllegalArgumentException(
+            "prefix must be non-empty and have no '{', '}' or whitespace, but was \""
+                + prefix
+                + "\"");
+      }
+      this.prefix = prefix;
+      return this;
+    }
+
+    /**
+     * How many shards the keys are spread over: each has its own token sequence, expiry index and
+     * hash tag (so, in a cluster, its own slot). Default {@value
+     * RedisIdempotencyStore#DEFAULT_SHARDS}; 1 to {@value RedisIdempotencyStore#MAX_SHARDS}. Every
+     * store of one prefix must use the same number: the first store writes it to {@code
+     * {prefix}:layout}, and a store built with another is refused.
+     */
+    public Builder shards(int shards) {
+      if (shards < 1 || shards > MAX_SHARDS) {
+        throw new IllegalArgumentException(
+            "shards must be between 1 and " + MAX_SHARDS + ", but was " + shards);
+      }
+      this.shards = shards;
+      return this;
+    }
+
+    /** The clock of leases and expiry. Default: the system UTC clock. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * How long a command may take before it fails with {@link StoreUnavailableException}; also the
+     * connect timeout of a client the store makes. Default 2 s.
+     */
+    public Builder commandTimeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "timeout");
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("commandTimeout must be positive, but was " + timeout);
+      }
+      this.commandTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Connects, checks (or writes) the prefix's layout and loads the scripts.
+     *
+     * @throws StoreUnavailableException when Redis cannot be reached
+     * @throws IllegalStateException when the prefix is laid out with another shard count
+     */
+    public RedisIdempotencyStore build() {
+      String server = describe(uri);
+      RedisKeys keys = new RedisKeys(prefix, shards);
+      RedisClient owned = null;
+      RedisClient c = client;
+      if (c == null) {
+        owned = RedisClient.create(uri);
+        owned.setOptions(
+            ClientOptions.builder()
+                .autoReconnect(true)
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
+                .socketOptions(
+                    SocketOptions.builder().connectTimeout(commandTimeout).keepAlive(true).build())
+                .build());
+        c = owned;
+      }
+      StatefulRedisConnection<String, String> connection;
+      try {
+        connection = c.connect(StringCodec.UTF8, uri);
+      } catch (RedisException e) {
+        if (owned != null) {
+          owned.shutdown();
+        }
+        throw new StoreUnavailableException(
+            "Redis at " + server + " (prefix " + prefix + "): connect failed: " + e.getMessage(),
+            e);
+      }
+      connection.setTimeout(commandTimeout);
+      RedisIdempotencyStore store =
+          new RedisIdempotencyStore(server, keys, clock, commandTimeout, owned, connection);
+      try {
+        store.checkLayout();
+        store.loadScripts();
+      } catch (RuntimeException e) {
+        store.close();
+        throw e;
+      }
+      return store;
+    }
+  }
+
+  /** Writes the layout of this prefix when it has none; refuses another shard count. */
+  private void checkLayout() {
+    String op = "layout check of " + keys.layout();
+    String expected = keys.layoutValue();
+    Boolean written = await(op, () -> redis.setnx(keys.layout(), expected));
+    if (Boolean.TRUE.equals(written)) {
+      return;
+    }
+    String found = await(op, () -> redis.get(keys.layout()));
+    if (found != null && !found.equals(expected)) {
+      throw new IllegalStateException(
+          "Redis at "
+              + server
+              + " holds prefix \""
+              + keys.prefix()
+              + "\" laid out as \""
+              + found
+              + "\", but this store was built with shards="
+              + keys.shards()
+              + ": build it with the same shards, or use another prefix (deleting "
+              + keys.layout()
+              + " lets the new count in, and makes the records written before unreachable)");
+    }
+  }
+
+  /** {@code SCRIPT LOAD}s every script, so that the first calls need no {@code EVAL}. */
+  private void loadScripts() {
+    for (RedisScript script : RedisScript.values()) {
+      String sha = await("load of " + script.resource(), () -> redis.scriptLoad(script.body()));
+      if (!script.sha().equals(sha)) {
+        throw new IllegalStateException(
+            "Redis at "
+                + server
+                + " named "
+                + script.resource()
+                + " "
+                + sha
+                + ", expected "
+                + script.sha());
+      }
+    }
+  }
+}
