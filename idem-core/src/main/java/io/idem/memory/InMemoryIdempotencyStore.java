@@ -1,9 +1,11 @@
 package io.idem.memory;
 
+import io.idem.internal.CoarseClock;
 import io.idem.spi.ClaimRequest;
 import io.idem.spi.ClaimResult;
 import io.idem.spi.IdempotencyRecord;
 import io.idem.spi.IdempotencyStore;
+import io.idem.spi.RecordState;
 import io.idem.spi.RecordTransitions;
 import io.idem.spi.StoredError;
 import io.idem.spi.StoredResult;
@@ -38,9 +40,13 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     this.clock = Objects.requireNonNull(clock, "clock");
   }
 
-  /** A store on the system clock. */
+  /**
+   * A store on the system clock, read at millisecond precision from a field one daemon thread
+   * refreshes ({@code io.idem.internal.CoarseClock}), so that duplicates are answered without a
+   * system call.
+   */
   public static InMemoryIdempotencyStore create() {
-    return new InMemoryIdempotencyStore(Clock.systemUTC());
+    return new InMemoryIdempotencyStore(CoarseClock.SYSTEM_UTC);
   }
 
   /** A store on {@code clock}. */
@@ -99,10 +105,23 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   @Override
   public Optional<IdempotencyRecord> get(String key) {
     IdempotencyRecord r = records.get(key);
-    if (r == null || r.isExpiredAt(clock.instant())) {
+    if (r == null) {
       return Optional.empty();
     }
-    return Optional.of(r);
+    boolean expired =
+        clock == CoarseClock.SYSTEM_UTC
+            ? expiredAtMillis(r, clock.millis())
+            : r.isExpiredAt(clock.instant());
+    return expired ? Optional.empty() : Optional.of(r);
+  }
+
+  /** {@link IdempotencyRecord#isExpiredAt} at millisecond precision, without an Instant. */
+  private static boolean expiredAtMillis(IdempotencyRecord r, long now) {
+    if (now < r.expiresAt().toEpochMilli()) {
+      return false;
+    }
+    Instant lease = r.leaseUntil();
+    return r.state() != RecordState.IN_PROGRESS || (lease != null && now >= lease.toEpochMilli());
   }
 
   @Override

@@ -7,18 +7,29 @@ import java.sql.SQLException;
 import java.sql.Types;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 
 /**
- * One statement of {@code idempotency.sql} for one schema: {@code {schema}} replaced by the quoted
- * schema name, and {@code :name} parameters turned into JDBC {@code ?} markers that are bound by
- * name (a name may occur several times). {@code ::} casts and text in single quotes are left alone.
- * Immutable and thread-safe.
+ * One statement of a statements resource ({@code idempotency.sql}, {@code sets.sql}, {@code
+ * locks.sql}) for one schema: {@code {schema}} replaced by the quoted schema name, and {@code
+ * :name} parameters turned into JDBC {@code ?} markers that are bound by name (a name may occur
+ * several times). {@code ::} casts and text in single quotes are left alone. Immutable and
+ * thread-safe.
  */
 final class NamedSql {
 
-  private static final String RESOURCE = "io/idem/postgres/idempotency.sql";
-  private static final SqlStatements STATEMENTS = SqlStatements.load(NamedSql.class, RESOURCE);
+  /** The statements of {@link PostgresIdempotencyStore}. */
+  static final String IDEMPOTENCY = "io/idem/postgres/idempotency.sql";
+
+  /** The statements of {@link PostgresProcessedSetStore}. */
+  static final String SETS = "io/idem/postgres/sets.sql";
+
+  /** The statements of {@link PostgresLockStore} and {@link PostgresAdvisoryLockStore}. */
+  static final String LOCKS = "io/idem/postgres/locks.sql";
+
+  private static final Map<String, SqlStatements> RESOURCES = new ConcurrentHashMap<>();
 
   private final String name;
   private final String sql;
@@ -32,10 +43,17 @@ final class NamedSql {
 
   /** Statement {@code name} of {@code idempotency.sql} for {@code schema} (already validated). */
   static NamedSql load(String name, String schema) {
-    String text = STATEMENTS.get(name).replace("{schema}", PostgresSchema.quote(schema));
+    return load(IDEMPOTENCY, name, schema);
+  }
+
+  /** Statement {@code name} of {@code resource} for {@code schema} (already validated). */
+  static NamedSql load(String resource, String name, String schema) {
+    SqlStatements statements =
+        RESOURCES.computeIfAbsent(resource, r -> SqlStatements.load(NamedSql.class, r));
+    String text = statements.get(name).replace("{schema}", PostgresSchema.quote(schema));
     if (text.contains("{") || text.contains("}")) {
       throw new IllegalStateException(
-          "statement '" + name + "' in " + RESOURCE + " has an unknown placeholder: " + text);
+          "statement '" + name + "' in " + resource + " has an unknown placeholder: " + text);
     }
     return parse(name, text);
   }

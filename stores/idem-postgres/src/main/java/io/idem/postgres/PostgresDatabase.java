@@ -84,7 +84,26 @@ final class PostgresDatabase {
     }
   }
 
-  private static boolean isRetryable(SQLException e) {
+  /**
+   * A connection of the pool that the caller keeps and gives back itself ({@link #closeQuietly}):
+   * {@link PostgresAdvisoryLockStore} holds one per held lock. The server's address is learnt from
+   * it as in {@link #run}.
+   *
+   * @param what the operation, for messages: "acquisition of lock X"
+   */
+  Connection connect(String what) {
+    try {
+      Connection connection = dataSource.getConnection();
+      if (!serverFromConnection) {
+        learnServer(connection);
+      }
+      return connection;
+    } catch (SQLException e) {
+      throw unavailable(what, e);
+    }
+  }
+
+  static boolean isRetryable(SQLException e) {
     String state = e.getSQLState();
     return SERIALIZATION_FAILURE.equals(state) || DEADLOCK_DETECTED.equals(state);
   }
@@ -97,7 +116,7 @@ final class PostgresDatabase {
     }
   }
 
-  private static void closeQuietly(@Nullable Connection connection) {
+  static void closeQuietly(@Nullable Connection connection) {
     if (connection == null) {
       return;
     }

@@ -17,19 +17,31 @@ import java.util.regex.Pattern;
 import javax.sql.DataSource;
 
 /**
- * Idem's PostgreSQL schema: table {@code idem_records} (one row per key), index {@code
- * idem_records_expires_at}, sequence {@code idem_token_seq} (fencing tokens), and {@code
- * idem_schema_history} (the versions applied), all in one PostgreSQL schema of your choice. The
- * schema is kept as versioned scripts ({@code io/idem/postgres/schema/V001__*.sql}); a new Idem
- * version may add scripts, never change applied ones.
+ * Idem's PostgreSQL schema, all in one PostgreSQL schema of your choice:
+ *
+ * <ul>
+ *   <li>version 1 ({@code V001__idempotency_records.sql}): table {@code idem_records} (one row per
+ *       key), index {@code idem_records_expires_at}, sequence {@code idem_token_seq} (fencing
+ *       tokens), for {@link PostgresIdempotencyStore};
+ *   <li>version 2 ({@code V002__sets_and_locks.sql}): tables {@code idem_set_members} and {@code
+ *       idem_sets} for {@link PostgresProcessedSetStore}, and {@code idem_locks} (one row per lock
+ *       name, never deleted, keeping its token) for {@link PostgresLockStore} and {@link
+ *       PostgresAdvisoryLockStore};
+ *   <li>{@code idem_schema_history}: the versions applied.
+ * </ul>
+ *
+ * The schema is kept as versioned scripts ({@code io/idem/postgres/schema/V*.sql}); a new Idem
+ * version may add scripts, never change applied ones. Every store of this module applies all of
+ * them (by default), so building any one store makes the tables of all of them.
  *
  * <p>Two ways to apply it:
  *
  * <ol>
- *   <li><b>Let Idem do it</b> (the default): {@link PostgresIdempotencyStore.Builder#build()} calls
- *       {@link #apply(DataSource, String)}, which needs the right to create tables (and the schema,
- *       when it does not exist yet). Processes starting at once apply it one after the other, under
- *       a transaction-scoped advisory lock.
+ *   <li><b>Let Idem do it</b> (the default): {@link PostgresIdempotencyStore.Builder#build()} (and
+ *       the build of every other store of this module) calls {@link #apply(DataSource, String)},
+ *       which needs the right to create tables (and the schema, when it does not exist yet).
+ *       Processes starting at once apply it one after the other, under a transaction-scoped
+ *       advisory lock.
  *   <li><b>Apply it yourself</b> (Flyway, Liquibase, a DBA): take the SQL from {@link
  *       #scripts(String)}, run each script once in order, in one transaction each, and build the
  *       store with {@code applySchema(false)}. The scripts also record their versions in {@code

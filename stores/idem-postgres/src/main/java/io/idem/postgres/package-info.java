@@ -1,7 +1,11 @@
 /**
- * Idem's store on PostgreSQL, for many processes and machines sharing one database. Start with
- * {@link io.idem.postgres.PostgresIdempotencyStore#builder(javax.sql.DataSource)}; the schema is
- * applied on build, or by {@link io.idem.postgres.PostgresSchema} when you manage it yourself.
+ * Idem's stores on PostgreSQL, for many processes and machines sharing one database: {@link
+ * io.idem.postgres.PostgresIdempotencyStore} (idempotency records), {@link
+ * io.idem.postgres.PostgresProcessedSetStore} (processed sets of deduplication trackers), {@link
+ * io.idem.postgres.PostgresLockStore} (leased locks with fencing tokens) and {@link
+ * io.idem.postgres.PostgresAdvisoryLockStore} (locks held by a database session, with fencing
+ * tokens). Each has a {@code builder(DataSource)}; the schema is applied on build, or by {@link
+ * io.idem.postgres.PostgresSchema} when you manage it yourself.
  */
 @NullMarked
 package io.idem.postgres;

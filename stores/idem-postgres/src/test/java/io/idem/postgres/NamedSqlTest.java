@@ -3,6 +3,8 @@ package io.idem.postgres;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class NamedSqlTest {
@@ -39,6 +41,54 @@ class NamedSqlTest {
     }
     assertThat(NamedSql.load("record.claim", "billing").sql())
         .contains("nextval('\"billing\".idem_token_seq')");
+  }
+
+  @Test
+  void everySetAndLockStatementLoadsWithTheSchemaQuotedAndNoPlaceholderLeft() {
+    Map<String, List<String>> statements =
+        Map.of(
+            NamedSql.SETS,
+            List.of(
+                "set.add",
+                "set.remove",
+                "set.contains",
+                "set.members",
+                "set.clear",
+                "set.last_modified"),
+            NamedSql.LOCKS,
+            List.of(
+                "lock.acquire",
+                "lock.extend",
+                "lock.release",
+                "lock.holder",
+                "advisory.acquire",
+                "advisory.lease",
+                "advisory.release",
+                "advisory.holder"));
+    statements.forEach(
+        (resource, names) -> {
+          for (String name : names) {
+            NamedSql sql = NamedSql.load(resource, name, "billing");
+            assertThat(sql.sql())
+                .as(name)
+                .containsPattern("\"billing\"\\.idem_(set_members|sets|locks)\\b")
+                .doesNotContain("{")
+                .doesNotContainPattern("(?<!:):[a-z_]");
+            assertThat(sql.parameters()).as(name).isNotEmpty();
+          }
+        });
+    assertThat(NamedSql.load(NamedSql.LOCKS, "advisory.holder", "billing").parameters())
+        .containsExactly("name", "key_high", "key_low");
+    NamedSql unlock = NamedSql.load(NamedSql.LOCKS, "advisory.unlock", "billing");
+    assertThat(unlock.sql()).isEqualTo("SELECT pg_advisory_unlock(?)");
+    assertThat(unlock.parameters()).containsExactly("key");
+  }
+
+  @Test
+  void anUnknownStatementIsRefusedNamingIt() {
+    assertThatThrownBy(() -> NamedSql.load(NamedSql.LOCKS, "lock.nope", "billing"))
+        .hasMessageContaining("lock.nope")
+        .hasMessageContaining("locks.sql");
   }
 
   @Test

@@ -20,6 +20,8 @@ import io.idem.spi.ClaimResult;
 import io.idem.spi.ClaimStatus;
 import io.idem.spi.IdempotencyRecord;
 import io.idem.spi.IdempotencyStore;
+import io.idem.spi.LockAttempt;
+import io.idem.spi.LockLease;
 import io.idem.spi.RecordState;
 import io.idem.spi.StoredError;
 import io.idem.spi.StoredResult;
@@ -184,6 +186,55 @@ class PostgresFaultTest {
             PostgresTests.queryLong(
                 pool, "SELECT count(*) FROM " + schema + ".idem_records WHERE state = 'COMPLETED'"))
         .isEqualTo(keys);
+  }
+
+  /**
+   * Lock rows are committed like any row, so tokens keep growing after PostgreSQL restarts: a
+   * leased lock is still held after the restart and its next token is greater; an advisory lock is
+   * freed by the restart (its session ended), and its next token is greater too.
+   */
+  @Test
+  @Timeout(value = 90, unit = TimeUnit.SECONDS)
+  void lockTokensSurviveARestartOfPostgres() {
+    PostgresServer server = TestServers.postgres();
+    TestServers.requireManaged(server);
+    String schema = server.createSchema("idem_lock_restart");
+    pool = PostgresTests.pool(4, Duration.ofSeconds(1));
+    SettableClock clock = SettableClock.create();
+    Duration lease = Duration.ofSeconds(30);
+    PostgresLockStore leased = PostgresLockStore.builder(pool).schema(schema).clock(clock).build();
+    try (PostgresAdvisoryLockStore advisory =
+        PostgresAdvisoryLockStore.builder(pool).schema(schema).clock(clock).build()) {
+      for (int i = 0; i < 3; i++) {
+        LockLease l = leased.tryAcquire("nightly", "node-1", lease).lease();
+        assertThat(leased.release("nightly", l.token(), Duration.ZERO)).isTrue();
+      }
+      LockAttempt heldLease = leased.tryAcquire("nightly", "node-1", lease);
+      LockAttempt heldAdvisory = advisory.tryAcquire("report", "node-1", lease);
+      assertThat(heldLease.acquired()).isTrue();
+      assertThat(heldAdvisory.acquired()).isTrue();
+
+      server.restart();
+
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .ignoreException(StoreUnavailableException.class)
+          .until(() -> leased.holder("nightly").isPresent());
+      assertThat(leased.holder("nightly")).contains(heldLease.lease());
+      assertThat(leased.tryAcquire("nightly", "node-2", lease).acquired()).isFalse();
+      clock.advance(lease);
+      LockAttempt next = leased.tryAcquire("nightly", "node-2", lease);
+      assertThat(next.acquired()).isTrue();
+      assertThat(next.lease().token()).isGreaterThan(heldLease.lease().token());
+
+      assertThat(advisory.extend("report", heldAdvisory.lease().token(), lease))
+          .as("the session that held the advisory lock ended with the restart")
+          .isFalse();
+      assertThat(advisory.holder("report")).isEmpty();
+      LockAttempt again = advisory.tryAcquire("report", "node-2", lease);
+      assertThat(again.acquired()).isTrue();
+      assertThat(again.lease().token()).isGreaterThan(heldAdvisory.lease().token());
+    }
   }
 
   @Test

@@ -83,7 +83,7 @@ class PostgresSchemaTest {
     IdempotencyStore second = PostgresIdempotencyStore.builder(pool).schema(schema).build();
 
     assertThat(rows(pool, "SELECT version, description FROM " + schema + ".idem_schema_history"))
-        .containsExactly("1 | idempotency_records");
+        .containsExactly("1 | idempotency_records", "2 | sets_and_locks");
     assertThat(PostgresSchema.apply(pool, schema)).isEmpty();
     assertThat(claimOnce(first)).isEqualTo(ClaimStatus.CLAIMED);
     assertThat(claimOnce(second)).isEqualTo(ClaimStatus.CLAIMED);
@@ -116,7 +116,7 @@ class PostgresSchemaTest {
                 PostgresTests.queryLong(
                     pool, "SELECT count(*) FROM " + schema + ".idem_schema_history"))
             .as("round %d", round)
-            .isEqualTo(1);
+            .isEqualTo(2);
       } finally {
         threads.shutdownNow();
         pools.forEach(HikariDataSource::close);
@@ -128,11 +128,54 @@ class PostgresSchemaTest {
   void aSchemaAppliedByPostgresSchemaApplyServesAStoreBuiltWithoutApplying() {
     String schema = PostgresTests.newSchemaName("idem_manual");
 
-    assertThat(PostgresSchema.apply(pool, schema)).containsExactly(1);
+    assertThat(PostgresSchema.apply(pool, schema)).containsExactly(1, 2);
     IdempotencyStore store =
         PostgresIdempotencyStore.builder(pool).schema(schema).applySchema(false).build();
 
     assertThat(claimOnce(store)).isEqualTo(ClaimStatus.CLAIMED);
+  }
+
+  /** A schema made by an Idem that knew version 1 only gets version 2 from any store's build. */
+  @Test
+  void version2IsAppliedOnASchemaThatHadVersion1Only() throws Exception {
+    String schema = PostgresTests.server().createSchema("idem_v1");
+    try (Connection c = pool.getConnection()) {
+      c.setAutoCommit(false);
+      try (Statement s = c.createStatement()) {
+        s.execute(PostgresSchema.scripts(schema).get(0));
+      }
+      c.commit();
+    }
+    IdempotencyStore records =
+        PostgresIdempotencyStore.builder(pool).schema(schema).applySchema(false).build();
+    String key = "v1-key";
+    assertThat(
+            records
+                .claim(new ClaimRequest(key, FP, Duration.ofSeconds(30), Duration.ofHours(1), 3))
+                .status())
+        .isEqualTo(ClaimStatus.CLAIMED);
+    assertThat(
+            PostgresTests.queryLong(
+                pool,
+                "SELECT count(*) FROM pg_tables WHERE schemaname = '"
+                    + schema
+                    + "' AND tablename = 'idem_locks'"))
+        .isZero();
+
+    PostgresLockStore locks = PostgresLockStore.builder(pool).schema(schema).build();
+
+    assertThat(
+            rows(
+                pool,
+                "SELECT version, description FROM "
+                    + schema
+                    + ".idem_schema_history ORDER BY version"))
+        .containsExactly("1 | idempotency_records", "2 | sets_and_locks");
+    assertThat(PostgresSchema.apply(pool, schema)).isEmpty();
+    assertThat(locks.tryAcquire("nightly", "node-1", Duration.ofSeconds(30)).acquired()).isTrue();
+    PostgresProcessedSetStore sets = PostgresProcessedSetStore.builder(pool).schema(schema).build();
+    assertThat(sets.add("user=1/saved", "job-1")).isTrue();
+    assertThat(records.get(key)).isPresent();
   }
 
   @Test
@@ -205,7 +248,14 @@ class PostgresSchemaTest {
   void theScriptsQualifyTablesAndSequencesButNotIndexNames() {
     List<String> scripts = PostgresSchema.scripts("billing");
 
-    assertThat(scripts).hasSize(1);
+    assertThat(scripts).hasSize(2);
+    assertThat(scripts.get(1))
+        .startsWith("-- Idem PostgreSQL schema version 2 (sets_and_locks) in schema billing.")
+        .contains("CREATE TABLE \"billing\".idem_set_members (")
+        .contains("CREATE TABLE \"billing\".idem_sets (")
+        .contains("CREATE TABLE \"billing\".idem_locks (")
+        .contains("INSERT INTO \"billing\".idem_schema_history")
+        .doesNotContain(" idem_locks (name");
     assertThat(scripts.get(0))
         .contains("CREATE TABLE \"billing\".idem_records (")
         .contains("CREATE INDEX idem_records_expires_at ON \"billing\".idem_records (expires_at)")

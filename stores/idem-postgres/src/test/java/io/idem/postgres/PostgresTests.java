@@ -28,8 +28,21 @@ final class PostgresTests {
     return pool(maxSize, connectionTimeout, server().user(), server().password());
   }
 
+  /** A HikariCP pool on the test server whose connections start in REPEATABLE READ. */
+  static HikariDataSource repeatableReadPool(int maxSize) {
+    HikariConfig config =
+        config(maxSize, Duration.ofSeconds(10), server().user(), server().password());
+    config.setTransactionIsolation("TRANSACTION_REPEATABLE_READ");
+    return new HikariDataSource(config);
+  }
+
   /** A HikariCP pool on the test server, logging in as {@code user}. */
   static HikariDataSource pool(
+      int maxSize, Duration connectionTimeout, String user, String password) {
+    return new HikariDataSource(config(maxSize, connectionTimeout, user, password));
+  }
+
+  private static HikariConfig config(
       int maxSize, Duration connectionTimeout, String user, String password) {
     PostgresServer server = server();
     HikariConfig config = new HikariConfig();
@@ -41,7 +54,7 @@ final class PostgresTests {
     config.setConnectionTimeout(connectionTimeout.toMillis());
     config.setValidationTimeout(Math.min(connectionTimeout.toMillis() / 2, 1000));
     config.setPoolName("idem-pg-test-" + NAMES.incrementAndGet());
-    return new HikariDataSource(config);
+    return config;
   }
 
   /** A schema name that does not exist yet. */

@@ -76,6 +76,36 @@ class PostgresUnavailableTest {
   }
 
   @Test
+  void everySetAndLockStepFailsWithStoreUnavailableNamingHostPortSchemaAndStep() {
+    PostgresProcessedSetStore sets =
+        PostgresProcessedSetStore.builder(dataSource()).schema("idem").applySchema(false).build();
+    assertUnavailable(() -> sets.add("s1", "m"), "add to set s1");
+    assertUnavailable(() -> sets.remove("s1", "m"), "remove from set s1");
+    assertUnavailable(() -> sets.contains("s1", "m"), "contains of set s1");
+    assertUnavailable(() -> sets.members("s1"), "members of set s1");
+    assertUnavailable(() -> sets.clear("s1"), "clear of set s1");
+    assertUnavailable(() -> sets.lastModified("s1"), "last-modified time of set s1");
+
+    PostgresLockStore locks =
+        PostgresLockStore.builder(dataSource()).schema("idem").applySchema(false).build();
+    assertUnavailable(() -> locks.tryAcquire("l1", "node-1", LEASE), "acquisition of lock l1");
+    assertUnavailable(() -> locks.extend("l1", 1, LEASE), "extend of lock l1");
+    assertUnavailable(() -> locks.release("l1", 1, Duration.ZERO), "release of lock l1");
+    assertUnavailable(() -> locks.holder("l1"), "holder of lock l1");
+
+    try (PostgresAdvisoryLockStore advisory =
+        PostgresAdvisoryLockStore.builder(dataSource()).schema("idem").applySchema(false).build()) {
+      assertUnavailable(() -> advisory.tryAcquire("l1", "node-1", LEASE), "acquisition of lock l1");
+      assertUnavailable(() -> advisory.holder("l1"), "holder of lock l1");
+      assertThat(advisory.extend("l1", 1, LEASE)).as("never held here").isFalse();
+      assertThat(advisory.release("l1", 1, Duration.ZERO)).isFalse();
+    }
+    assertUnavailable(
+        () -> PostgresLockStore.builder(dataSource()).schema("idem").build(),
+        "applying the Idem schema");
+  }
+
+  @Test
   void buildingWithTheSchemaAppliedFailsNamingHostPort() {
     assertUnavailable(
         () -> PostgresIdempotencyStore.builder(dataSource()).schema("idem").build(),

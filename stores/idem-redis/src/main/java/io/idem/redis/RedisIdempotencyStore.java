@@ -12,16 +12,9 @@ import io.idem.spi.StoredResult;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.Range;
 import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisCommandTimeoutException;
-import io.lettuce.core.RedisException;
-import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.SocketOptions;
-import io.lettuce.core.TimeoutOptions;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
-import io.lettuce.core.codec.StringCodec;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -30,15 +23,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
-import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -150,28 +138,16 @@ public final class RedisIdempotencyStore implements IdempotencyStore {
   /** The longest Redis TTL set (about 100 years), so that huge TTLs do not overflow Redis. */
   private static final long MAX_REDIS_TTL_MILLIS = Duration.ofDays(36_500).toMillis();
 
-  private final String server;
   private final RedisKeys keys;
   private final Clock clock;
-  private final Duration commandTimeout;
-  private final @Nullable RedisClient ownedClient;
-  private final StatefulRedisConnection<String, String> connection;
+  private final RedisStoreConnection conn;
   private final RedisAsyncCommands<String, String> redis;
 
-  private RedisIdempotencyStore(
-      String server,
-      RedisKeys keys,
-      Clock clock,
-      Duration commandTimeout,
-      @Nullable RedisClient ownedClient,
-      StatefulRedisConnection<String, String> connection) {
-    this.server = server;
+  private RedisIdempotencyStore(RedisKeys keys, Clock clock, RedisStoreConnection conn) {
     this.keys = keys;
     this.clock = clock;
-    this.commandTimeout = commandTimeout;
-    this.ownedClient = ownedClient;
-    this.connection = connection;
-    this.redis = connection.async();
+    this.conn = conn;
+    this.redis = conn.commands();
   }
 
   /** A builder for a store on the server at {@code uri}, e.g. {@code redis://localhost:6379}. */
@@ -336,18 +312,18 @@ public final class RedisIdempotencyStore implements IdempotencyStore {
     }
     String op = "purge of expired records";
     long now = now().toEpochMilli();
-    long deadline = System.nanoTime() + commandTimeout.toNanos();
+    long deadline = System.nanoTime() + conn.commandTimeout().toNanos();
     int shards = keys.shards();
     Range<Long> due = Range.from(Range.Boundary.unbounded(), Range.Boundary.including(now));
     List<CompletableFuture<Long>> counts = new ArrayList<>(shards);
     for (int s = 0; s < shards; s++) {
       String expiry = keys.expiry(s);
-      counts.add(start(() -> redis.zcount(expiry, due)));
+      counts.add(RedisStoreConnection.start(() -> redis.zcount(expiry, due)));
     }
     int remaining = limit;
     List<CompletableFuture<Long>> purges = new ArrayList<>();
     for (int s = 0; s < shards; s++) {
-      Long count = awaitUntil(op, counts.get(s), deadline);
+      Long count = conn.awaitUntil(op, counts.get(s), deadline);
       if (remaining == 0 || count == null || count == 0) {
         continue;
       }
@@ -356,9 +332,9 @@ public final class RedisIdempotencyStore implements IdempotencyStore {
       String[] scriptKeys = {keys.expiry(s)};
       String recordPrefix = keys.recordPrefix(s);
       purges.add(
-          start(
+          RedisStoreConnection.start(
               () ->
-                  eval(
+                  conn.eval(
                       RedisScript.PURGE,
                       ScriptOutputType.INTEGER,
                       scriptKeys,
@@ -366,10 +342,10 @@ public final class RedisIdempotencyStore implements IdempotencyStore {
                       Integer.toString(share),
                       recordPrefix)));
     }
-    deadline = System.nanoTime() + commandTimeout.toNanos();
+    deadline = System.nanoTime() + conn.commandTimeout().toNanos();
     int deleted = 0;
     for (CompletableFuture<Long> purge : purges) {
-      Long n = awaitUntil(op, purge, deadline);
+      Long n = conn.awaitUntil(op, purge, deadline);
       deleted += n == null ? 0 : n.intValue();
     }
     return deleted;
@@ -384,19 +360,13 @@ public final class RedisIdempotencyStore implements IdempotencyStore {
   /** Closes the store's connection, and shuts down its client when the store made it. */
   @Override
   public void close() {
-    try {
-      connection.close();
-    } finally {
-      if (ownedClient != null) {
-        ownedClient.shutdown();
-      }
-    }
+    conn.close();
   }
 
   @Override
   public String toString() {
     return "RedisIdempotencyStore["
-        + server
+        + conn.server()
         + ", prefix="
         + keys.prefix()
         + ", shards="
@@ -413,77 +383,11 @@ public final class RedisIdempotencyStore implements IdempotencyStore {
   /** Runs {@code script} and waits for its answer. */
   private <T> T script(
       String op, RedisScript script, ScriptOutputType type, String[] scriptKeys, String... args) {
-    return await(op, () -> eval(script, type, scriptKeys, args));
-  }
-
-  /** {@code EVALSHA}, and on {@code NOSCRIPT} {@code EVAL} (which also caches the script again). */
-  private <T> CompletionStage<T> eval(
-      RedisScript script, ScriptOutputType type, String[] scriptKeys, String... args) {
-    CompletionStage<T> bySha = redis.evalsha(script.sha(), type, scriptKeys, args);
-    return bySha.exceptionallyCompose(
-        e -> {
-          Throwable cause = unwrap(e);
-          if (isNoScript(cause)) {
-            return redis.<T>eval(script.body(), type, scriptKeys, args);
-          }
-          return CompletableFuture.failedFuture(cause);
-        });
-  }
-
-  private static boolean isNoScript(Throwable e) {
-    return e instanceof RedisNoScriptException
-        || (e instanceof RedisException
-            && e.getMessage() != null
-            && e.getMessage().startsWith("NOSCRIPT"));
+    return conn.script(op, script, type, scriptKeys, args);
   }
 
   private <T> T await(String op, Supplier<? extends CompletionStage<T>> command) {
-    return awaitUntil(op, start(command), System.nanoTime() + commandTimeout.toNanos());
-  }
-
-  /** Sends a command; a Lettuce failure to send it (not connected) is a failed future. */
-  private static <T> CompletableFuture<T> start(Supplier<? extends CompletionStage<T>> command) {
-    try {
-      return command.get().toCompletableFuture();
-    } catch (RedisException e) {
-      return CompletableFuture.failedFuture(e);
-    }
-  }
-
-  private <T> T awaitUntil(String op, CompletableFuture<T> future, long deadlineNanos) {
-    try {
-      return future.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
-    } catch (TimeoutException e) {
-      future.cancel(false);
-      throw unavailable(op, "no answer within " + commandTimeout.toMillis() + " ms", e);
-    } catch (ExecutionException | CompletionException e) {
-      Throwable cause = unwrap(e);
-      String why =
-          cause instanceof RedisCommandTimeoutException
-              ? "no answer within " + commandTimeout.toMillis() + " ms"
-              : String.valueOf(cause.getMessage());
-      throw unavailable(op, why, cause);
-    } catch (CancellationException e) {
-      throw unavailable(op, "the command was cancelled", e);
-    } catch (InterruptedException e) {
-      future.cancel(false);
-      Thread.currentThread().interrupt();
-      throw unavailable(op, "interrupted while waiting for Redis", e);
-    }
-  }
-
-  private StoreUnavailableException unavailable(String op, String why, Throwable cause) {
-    return new StoreUnavailableException(
-        "Redis at " + server + " (prefix " + keys.prefix() + "): " + op + " failed: " + why, cause);
-  }
-
-  private static Throwable unwrap(Throwable e) {
-    Throwable t = e;
-    while ((t instanceof ExecutionException || t instanceof CompletionException)
-        && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
+    return conn.call(op, command);
   }
 
   private static String millis(Instant t) {
@@ -512,22 +416,6 @@ public final class RedisIdempotencyStore implements IdempotencyStore {
     }
   }
 
-  /** {@code host:port} of {@code uri} (or its socket, or its Sentinel master), for messages. */
-  static String describe(RedisURI uri) {
-    if (uri.getSocket() != null) {
-      return "unix:" + uri.getSocket();
-    }
-    if (!uri.getSentinels().isEmpty()) {
-      return "master "
-          + uri.getSentinelMasterId()
-          + " via sentinels "
-          + uri.getSentinels().stream()
-              .map(s -> s.getHost() + ":" + s.getPort())
-              .collect(Collectors.joining(","));
-    }
-    return uri.getHost() + ":" + uri.getPort();
-  }
-
   // ---- building -----------------------------------------------------------------------------
 
   /**
@@ -553,15 +441,7 @@ public final class RedisIdempotencyStore implements IdempotencyStore {
      * RedisIdempotencyStore#DEFAULT_PREFIX}; not empty, and without '{', '}' or whitespace.
      */
     public Builder prefix(String prefix) {
-      Objects.requireNonNull(prefix, "prefix");
-      if (prefix.isEmpty()
-          || prefix.chars().anyMatch(c -> c == '{' || c == '}' || Character.isWhitespace(c))) {
-        throw new IllegalArgumentException(
-            "prefix must be non-empty and have no '{', '}' or whitespace, but was \""
-                + prefix
-                + "\"");
-      }
-      this.prefix = prefix;
+      this.prefix = RedisStoreConnection.checkPrefix(prefix);
       return this;
     }
 
@@ -592,11 +472,7 @@ public final class RedisIdempotencyStore implements IdempotencyStore {
      * connect timeout of a client the store makes. Default 2 s.
      */
     public Builder commandTimeout(Duration timeout) {
-      Objects.requireNonNull(timeout, "timeout");
-      if (timeout.isNegative() || timeout.isZero()) {
-        throw new IllegalArgumentException("commandTimeout must be positive, but was " + timeout);
-      }
-      this.commandTimeout = timeout;
+      this.commandTimeout = RedisStoreConnection.checkCommandTimeout(timeout);
       return this;
     }
 
@@ -607,39 +483,12 @@ public final class RedisIdempotencyStore implements IdempotencyStore {
      * @throws IllegalStateException when the prefix is laid out with another shard count
      */
     public RedisIdempotencyStore build() {
-      String server = describe(uri);
       RedisKeys keys = new RedisKeys(prefix, shards);
-      RedisClient owned = null;
-      RedisClient c = client;
-      if (c == null) {
-        owned = RedisClient.create(uri);
-        owned.setOptions(
-            ClientOptions.builder()
-                .autoReconnect(true)
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
-                .socketOptions(
-                    SocketOptions.builder().connectTimeout(commandTimeout).keepAlive(true).build())
-                .build());
-        c = owned;
-      }
-      StatefulRedisConnection<String, String> connection;
-      try {
-        connection = c.connect(StringCodec.UTF8, uri);
-      } catch (RedisException e) {
-        if (owned != null) {
-          owned.shutdown();
-        }
-        throw new StoreUnavailableException(
-            "Redis at " + server + " (prefix " + prefix + "): connect failed: " + e.getMessage(),
-            e);
-      }
-      connection.setTimeout(commandTimeout);
-      RedisIdempotencyStore store =
-          new RedisIdempotencyStore(server, keys, clock, commandTimeout, owned, connection);
+      RedisStoreConnection conn = RedisStoreConnection.open(client, uri, prefix, commandTimeout);
+      RedisIdempotencyStore store = new RedisIdempotencyStore(keys, clock, conn);
       try {
         store.checkLayout();
-        store.loadScripts();
+        conn.loadScripts(RedisScript.RECORD_STEPS);
       } catch (RuntimeException e) {
         store.close();
         throw e;
@@ -660,7 +509,7 @@ public final class RedisIdempotencyStore implements IdempotencyStore {
     if (found != null && !found.equals(expected)) {
       throw new IllegalStateException(
           "Redis at "
-              + server
+              + conn.server()
               + " holds prefix \""
               + keys.prefix()
               + "\" laid out as \""
@@ -670,24 +519,6 @@ public final class RedisIdempotencyStore implements IdempotencyStore {
               + ": build it with the same shards, or use another prefix (deleting "
               + keys.layout()
               + " lets the new count in, and makes the records written before unreachable)");
-    }
-  }
-
-  /** {@code SCRIPT LOAD}s every script, so that the first calls need no {@code EVAL}. */
-  private void loadScripts() {
-    for (RedisScript script : RedisScript.values()) {
-      String sha = await("load of " + script.resource(), () -> redis.scriptLoad(script.body()));
-      if (!script.sha().equals(sha)) {
-        throw new IllegalStateException(
-            "Redis at "
-                + server
-                + " named "
-                + script.resource()
-                + " "
-                + sha
-                + ", expected "
-                + script.sha());
-      }
     }
   }
 }

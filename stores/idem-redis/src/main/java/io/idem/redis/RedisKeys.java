@@ -15,6 +15,16 @@ import java.util.zip.CRC32;
  * {prefix}:layout      string: "v1 shards=N", so that stores with another shard count are refused
  * </pre>
  *
+ * The static methods name the keys of the other stores of a prefix, which have no shards: a
+ * processed set or a lock is its own hash tag, with its name {@linkplain #escape escaped} so that
+ * braces in it cannot end the tag early:
+ *
+ * <pre>
+ * {prefix:s:&lt;set&gt;}:m    set: the members of a processed set (RedisProcessedSetStore)
+ * {prefix:s:&lt;set&gt;}:t    string: its last-modified time (epoch ms of the store clock)
+ * {prefix:l:&lt;name&gt;}     hash: a lock (RedisLockStore): owner, token, acquired_at, lease_until
+ * </pre>
+ *
  * Immutable.
  */
 final class RedisKeys {
@@ -78,5 +88,47 @@ final class RedisKeys {
   /** What {@link #layout()} holds for this store. */
   String layoutValue() {
     return LAYOUT_VERSION + " shards=" + shards;
+  }
+
+  // ---- processed sets and locks -------------------------------------------------------------
+
+  /** The members (a Redis set) of the processed set {@code set}: {@code {prefix:s:<set>}:m}. */
+  static String setMembers(String prefix, String set) {
+    return setTag(prefix, set) + ":m";
+  }
+
+  /** The last-modified time of the processed set {@code set}: {@code {prefix:s:<set>}:t}. */
+  static String setModified(String prefix, String set) {
+    return setTag(prefix, set) + ":t";
+  }
+
+  private static String setTag(String prefix, String set) {
+    return "{" + prefix + ":s:" + escape(set) + "}";
+  }
+
+  /** The hash of the lock {@code name}: {@code {prefix:l:<name>}}. */
+  static String lock(String prefix, String name) {
+    return "{" + prefix + ":l:" + escape(name) + "}";
+  }
+
+  /**
+   * {@code name} with '%', '{' and '}' percent-encoded ({@code %25}, {@code %7B}, {@code %7D}), so
+   * that it cannot end or open a hash tag; one-to-one, and other names are kept as they are.
+   */
+  static String escape(String name) {
+    if (name.indexOf('%') < 0 && name.indexOf('{') < 0 && name.indexOf('}') < 0) {
+      return name;
+    }
+    StringBuilder b = new StringBuilder(name.length() + 8);
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      switch (c) {
+        case '%' -> b.append("%25");
+        case '{' -> b.append("%7B");
+        case '}' -> b.append("%7D");
+        default -> b.append(c);
+      }
+    }
+    return b.toString();
   }
 }

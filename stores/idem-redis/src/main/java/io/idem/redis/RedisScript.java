@@ -6,11 +6,15 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.HexFormat;
+import java.util.Set;
 
 /**
- * The Lua scripts of {@link RedisIdempotencyStore}, one per atomic step, read from {@code
- * io/idem/redis/*.lua}, with the SHA-1 digest that {@code EVALSHA} names them by.
+ * The Lua scripts of this package's stores, one per atomic step, read from {@code
+ * io/idem/redis/*.lua}, with the SHA-1 digest that {@code EVALSHA} names them by. Each store loads
+ * its own group ({@link #RECORD_STEPS}, {@link #SET_STEPS}, {@link #LOCK_STEPS}) when it is built.
  */
 enum RedisScript {
   CLAIM("claim.lua"),
@@ -18,7 +22,25 @@ enum RedisScript {
   FAIL("fail.lua"),
   EXTEND("extend.lua"),
   DELETE("delete.lua"),
-  PURGE("purge.lua");
+  PURGE("purge.lua"),
+  SET_ADD("set-add.lua"),
+  SET_REMOVE("set-remove.lua"),
+  SET_CLEAR("set-clear.lua"),
+  LOCK_ACQUIRE("lock-acquire.lua"),
+  LOCK_EXTEND("lock-extend.lua"),
+  LOCK_RELEASE("lock-release.lua");
+
+  /** The steps of {@link RedisIdempotencyStore}. */
+  static final Set<RedisScript> RECORD_STEPS =
+      Collections.unmodifiableSet(EnumSet.of(CLAIM, COMPLETE, FAIL, EXTEND, DELETE, PURGE));
+
+  /** The steps of {@link RedisProcessedSetStore}. */
+  static final Set<RedisScript> SET_STEPS =
+      Collections.unmodifiableSet(EnumSet.of(SET_ADD, SET_REMOVE, SET_CLEAR));
+
+  /** The steps of {@link RedisLockStore}. */
+  static final Set<RedisScript> LOCK_STEPS =
+      Collections.unmodifiableSet(EnumSet.of(LOCK_ACQUIRE, LOCK_EXTEND, LOCK_RELEASE));
 
   private final String resource;
   private final String body;

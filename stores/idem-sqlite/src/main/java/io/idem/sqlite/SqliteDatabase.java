@@ -3,6 +3,8 @@ package io.idem.sqlite;
 import io.idem.StoreUnavailableException;
 import io.idem.jdbc.SchemaMigrator;
 import io.idem.spi.IdempotencyStore;
+import io.idem.spi.LockStore;
+import io.idem.spi.ProcessedSetStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -19,15 +21,31 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.sqlite.SQLiteConfig;
 
 /**
- * One SQLite database file holding Idem's records: the embedded default. Opening it creates the
- * file and its folder when missing, sets WAL mode and a busy timeout, and brings the schema up to
- * date from the versioned scripts in {@code io/idem/sqlite/schema}.
+ * One SQLite database file holding Idem's data: the embedded default. Opening it creates the file
+ * and its folder when missing, sets WAL mode and a busy timeout, and brings the schema up to date
+ * from the versioned scripts in {@code io/idem/sqlite/schema}.
+ *
+ * <p>It has one store of each kind, all on this file and this database's clock:
+ *
+ * <ul>
+ *   <li>{@link #idempotencyStore()}: idempotency records ({@link SqliteIdempotencyStore}, table
+ *       {@code idem_records});
+ *   <li>{@link #processedSetStore()}: the processed sets of deduplication trackers ({@link
+ *       SqliteProcessedSetStore}, tables {@code idem_set_members} and {@code idem_sets});
+ *   <li>{@link #lockStore()}: leased locks with fencing tokens ({@link SqliteLockStore}, table
+ *       {@code idem_locks}).
+ * </ul>
  *
  * <pre>{@code
  * try (SqliteDatabase db = SqliteDatabase.open(Path.of("idem-data/idem.db"))) {
  *   Idem idem = Idem.builder(db.idempotencyStore()).build();
+ *   LockStore locks = db.lockStore();
+ *   ProcessedSetStore sets = db.processedSetStore();
  * }
  * }</pre>
+ *
+ * The stores do not own the connection: closing one of them does nothing, closing the database
+ * closes them all.
  *
  * <p>All work goes through one connection, one operation at a time (SQLite has one writer anyway);
  * other processes on the same file wait up to the busy timeout for its lock. With {@link
@@ -57,6 +75,8 @@ public final class SqliteDatabase implements AutoCloseable {
   private final ReentrantLock lock = new ReentrantLock();
   private final Map<String, PreparedStatement> statements = new HashMap<>();
   private final SqliteIdempotencyStore idempotencyStore;
+  private final SqliteProcessedSetStore processedSetStore;
+  private final SqliteLockStore lockStore;
   private volatile boolean closed;
 
   private SqliteDatabase(Builder b) {
@@ -89,6 +109,8 @@ public final class SqliteDatabase implements AutoCloseable {
           "cannot prepare the schema of SQLite database " + path + ": " + e.getMessage(), e);
     }
     this.idempotencyStore = new SqliteIdempotencyStore(this, false);
+    this.processedSetStore = new SqliteProcessedSetStore(this, false);
+    this.lockStore = new SqliteLockStore(this, false);
   }
 
   /** Opens (creating when missing) the database at {@code path}, with the defaults. */
@@ -115,6 +137,19 @@ public final class SqliteDatabase implements AutoCloseable {
    */
   public IdempotencyStore idempotencyStore() {
     return idempotencyStore;
+  }
+
+  /**
+   * The processed-set store in this database (the storage of deduplication trackers). Closing it
+   * does nothing: close the database instead.
+   */
+  public ProcessedSetStore processedSetStore() {
+    return processedSetStore;
+  }
+
+  /** The lock store in this database. Closing it does nothing: close the database instead. */
+  public LockStore lockStore() {
+    return lockStore;
   }
 
   /** Closes the connection; the stores of this database fail from then on. */

@@ -28,10 +28,12 @@ import org.jspecify.annotations.Nullable;
  * <p>Algorithm:
  *
  * <ol>
- *   <li><b>claim</b>: one {@code BEGIN IMMEDIATE} transaction (it holds the file's write lock, so
- *       no other process or thread can interleave): {@code record.select}; {@link
- *       RecordTransitions#claim} decides; when it claims, {@code token.next} (the store-wide token
- *       sequence) and {@code record.upsert ... RETURNING}; {@code COMMIT}.
+ *   <li><b>claim</b> (also how duplicates are answered: {@link #readBeforeClaim()} is false,
+ *       because a separate read costs fresh keys more than it saves, and a claim that finds a
+ *       completed record commits without writing): one {@code BEGIN IMMEDIATE} transaction (it
+ *       holds the file's write lock, so no other process or thread can interleave): {@code
+ *       record.select}; {@link RecordTransitions#claim} decides; when it claims, {@code token.next}
+ *       (the store-wide token sequence) and {@code record.upsert ... RETURNING}; {@code COMMIT}.
  *   <li><b>complete</b>, <b>fail</b>, <b>extend</b>: one {@code UPDATE ... WHERE key = ? AND state
  *       = 'IN_PROGRESS' AND token = ?}; zero rows updated means the token no longer holds the key.
  *   <li><b>get</b>: {@code record.select}; an expired record reads as absent.
@@ -211,12 +213,6 @@ public final class SqliteIdempotencyStore implements IdempotencyStore {
           ps.setInt(3, limit);
           return ps.executeUpdate();
         });
-  }
-
-  /** True: a read needs no write lock, a claim takes the file's. */
-  @Override
-  public boolean readBeforeClaim() {
-    return true;
   }
 
   /** Closes the database when this store was opened with {@link #open}; else does nothing. */

@@ -41,10 +41,14 @@ class SqliteDatabaseTest {
         rs.next();
         assertThat(rs.getString(1)).isEqualToIgnoringCase("wal");
       }
-      try (ResultSet rs = s.executeQuery("SELECT version, description FROM idem_schema_history")) {
+      try (ResultSet rs =
+          s.executeQuery("SELECT version, description FROM idem_schema_history ORDER BY version")) {
         assertThat(rs.next()).isTrue();
         assertThat(rs.getInt(1)).isEqualTo(1);
         assertThat(rs.getString(2)).isEqualTo("idempotency_records");
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getInt(1)).isEqualTo(2);
+        assertThat(rs.getString(2)).isEqualTo("sets_and_locks");
         assertThat(rs.next()).as("applied once").isFalse();
       }
     }
@@ -64,7 +68,7 @@ class SqliteDatabaseTest {
     assertThatThrownBy(() -> SqliteDatabase.open(db))
         .isInstanceOf(StoreUnavailableException.class)
         .hasMessageContaining("999")
-        .hasMessageContaining("(1)")
+        .hasMessageContaining("(2)")
         .hasMessageContaining(db.toAbsolutePath().toString());
   }
 

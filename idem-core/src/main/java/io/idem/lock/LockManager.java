@@ -1,0 +1,276 @@
+package io.idem.lock;
+
+import io.idem.IdemExecutionException;
+import io.idem.internal.Texts;
+import io.idem.spi.LockAttempt;
+import io.idem.spi.LockLease;
+import io.idem.spi.LockStore;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs tasks while holding leased locks with fencing tokens.
+ *
+ * <pre>{@code
+ * LockManager locks = LockManager.create(store);
+ * LockOutcome<Integer> o = locks.tryRun("autoclose", Duration.ofMinutes(5), Duration.ofSeconds(30),
+ *     lock -> autoclose(lock.token()));
+ * if (o.wasSkipped()) log.info("held by {}", o.holder().orElseThrow().owner());
+ * }</pre>
+ *
+ * <ul>
+ *   <li>{@code lockAtMostFor}: the lease; if the holder dies the lock is free after it. While the
+ *       task runs, a keep-alive extends the lease every third of it, and stops when the task ends.
+ *   <li>{@code lockAtLeastFor}: the lock stays taken at least this long after it was acquired, even
+ *       when the task ends sooner, so that schedulers on several machines with slightly different
+ *       clocks do not run the task twice.
+ * </ul>
+ *
+ * Thread-safe. {@link #close()} stops the keep-alive threads; the store stays open.
+ */
+public final class LockManager implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(LockManager.class);
+  private static final AtomicInteger THREADS = new AtomicInteger();
+  private static final long MIN_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+  private static final long MAX_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+  private static final int MAX_NAME_LENGTH = 512;
+
+  private final LockStore store;
+  private final String owner;
+  private final ScheduledThreadPoolExecutor scheduler;
+
+  private LockManager(LockStore store, String owner) {
+    this.store = Objects.requireNonNull(store, "store");
+    this.owner = Texts.requireCleanText("owner", owner, 200);
+    this.scheduler =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, "idem-lock-keepalive-" + THREADS.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    scheduler.setRemoveOnCancelPolicy(true);
+  }
+
+  /** A manager over {@code store}, naming holders {@code pid@host}. */
+  public static LockManager create(LockStore store) {
+    return new LockManager(store, ManagementFactory.getRuntimeMXBean().getName());
+  }
+
+  /** A manager over {@code store} naming holders {@code owner} (at most 200 characters). */
+  public static LockManager create(LockStore store, String owner) {
+    return new LockManager(store, owner);
+  }
+
+  /** The store. */
+  public LockStore store() {
+    return store;
+  }
+
+  /**
+   * Runs {@code task} if the lock {@code name} is free, else skips it.
+   *
+   * @throws IllegalArgumentException naming the value, when a time is not positive or atLeast is
+   *     longer than atMost, or the name is blank, too long or has control characters
+   * @throws IdemExecutionException the task threw a checked exception (its cause); runtime
+   *     exceptions and errors are rethrown as they are; the lock is released in every case
+   */
+  public <T> LockOutcome<T> tryRun(
+      String name, Duration lockAtMostFor, Duration lockAtLeastFor, LockedTask<T> task) {
+    checkName(name);
+    Objects.requireNonNull(task, "task");
+    positive("lockAtMostFor", lockAtMostFor);
+    Objects.requireNonNull(lockAtLeastFor, "lockAtLeastFor");
+    if (lockAtLeastFor.isNegative() || lockAtLeastFor.compareTo(lockAtMostFor) > 0) {
+      throw new IllegalArgumentException(
+          "lockAtLeastFor must be between zero and lockAtMostFor ("
+              + lockAtMostFor
+              + "), but was "
+              + lockAtLeastFor);
+    }
+    LockAttempt attempt = store.tryAcquire(name, owner, lockAtMostFor);
+    long acquiredNanos = System.nanoTime();
+    if (!attempt.acquired()) {
+      return LockOutcome.skipped(attempt.lease());
+    }
+    Holding holding = new Holding(attempt.lease(), lockAtMostFor);
+    try {
+      T value;
+      try {
+        value = task.run(holding);
+      } catch (RuntimeException | Error e) {
+        throw e;
+      } catch (Exception e) {
+        throw new IdemExecutionException("lock " + name, e);
+      }
+      return LockOutcome.executed(value, holding.token());
+    } finally {
+      holding.stopKeepAlive();
+      // lock-at-least, timed on this process's monotonic clock (no clock of ours meets the store's)
+      Duration keep = lockAtLeastFor.minusNanos(System.nanoTime() - acquiredNanos);
+      holding.releaseQuietly(keep.isNegative() ? Duration.ZERO : keep);
+    }
+  }
+
+  /**
+   * Acquires {@code name} with {@code lease}, waiting up to {@code maxWait} (polling with a growing
+   * backoff) while another holds it. The handle does not keep itself alive: extend it.
+   *
+   * @return the handle, or empty when the lock was still held after {@code maxWait}
+   */
+  public Optional<LockHandle> acquire(String name, Duration lease, Duration maxWait) {
+    checkName(name);
+    positive("lease", lease);
+    Objects.requireNonNull(maxWait, "maxWait");
+    if (maxWait.isNegative()) {
+      throw new IllegalArgumentException("maxWait must not be negative, but was " + maxWait);
+    }
+    long deadline = System.nanoTime() + maxWait.toNanos();
+    long backoff = MIN_BACKOFF_NANOS;
+    while (true) {
+      LockAttempt attempt = store.tryAcquire(name, owner, lease);
+      if (attempt.acquired()) {
+        return Optional.of(new Handle(attempt.lease()));
+      }
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        return Optional.empty();
+      }
+      long sleep = (long) (backoff * (0.75 + ThreadLocalRandom.current().nextDouble(0.5)));
+      try {
+        TimeUnit.NANOSECONDS.sleep(Math.min(sleep, left));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return Optional.empty();
+      }
+      backoff = Math.min(backoff * 2, MAX_BACKOFF_NANOS);
+    }
+  }
+
+  /** The current holder of {@code name}, if any. */
+  public Optional<LockLease> holder(String name) {
+    return store.holder(name);
+  }
+
+  /** Stops the keep-alive threads; the store stays open. */
+  @Override
+  public void close() {
+    scheduler.shutdownNow();
+  }
+
+  private static void checkName(String name) {
+    Objects.requireNonNull(name, "name");
+    Texts.requireCleanText("lock name", name, MAX_NAME_LENGTH);
+  }
+
+  private static void positive(String what, Duration d) {
+    Objects.requireNonNull(d, what);
+    if (d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(what + " must be positive, but was " + d);
+    }
+  }
+
+  /** A holding under tryRun, with its keep-alive. */
+  private final class Holding implements LockContext {
+    private final LockLease lease;
+    private final AtomicBoolean held = new AtomicBoolean(true);
+    private final ScheduledFuture<?> keepAlive;
+
+    Holding(LockLease lease, Duration leaseLength) {
+      this.lease = lease;
+      long every = Math.max(1, leaseLength.toMillis() / 3);
+      this.keepAlive =
+          scheduler.scheduleWithFixedDelay(
+              () -> {
+                try {
+                  if (held.get() && !store.extend(lease.name(), lease.token(), leaseLength)) {
+                    held.set(false);
+                    LOG.warn(
+                        "Lock {} (token {}) was lost while its task ran",
+                        lease.name(),
+                        lease.token());
+                  }
+                } catch (RuntimeException e) {
+                  LOG.warn("Keep-alive of lock {} failed: {}", lease.name(), e.toString());
+                }
+              },
+              every,
+              every,
+              TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public String name() {
+      return lease.name();
+    }
+
+    @Override
+    public long token() {
+      return lease.token();
+    }
+
+    @Override
+    public boolean isHeld() {
+      return held.get();
+    }
+
+    void stopKeepAlive() {
+      keepAlive.cancel(false);
+    }
+
+    void releaseQuietly(Duration keep) {
+      try {
+        store.release(lease.name(), lease.token(), keep);
+      } catch (RuntimeException e) {
+        LOG.warn(
+            "Release of lock {} failed; it frees itself when its lease ends: {}",
+            lease.name(),
+            e.toString());
+      }
+    }
+  }
+
+  /** A handle from {@link #acquire}. */
+  private final class Handle implements LockHandle {
+    private final LockLease lease;
+    private final AtomicBoolean released = new AtomicBoolean();
+
+    Handle(LockLease lease) {
+      this.lease = lease;
+    }
+
+    @Override
+    public LockLease lease() {
+      return lease;
+    }
+
+    @Override
+    public boolean extend(Duration length) {
+      positive("lease", length);
+      return !released.get() && store.extend(lease.name(), lease.token(), length);
+    }
+
+    @Override
+    public boolean release() {
+      return released.compareAndSet(false, true)
+          && store.release(lease.name(), lease.token(), Duration.ZERO);
+    }
+
+    @Override
+    public void close() {
+      release();
+    }
+  }
+}

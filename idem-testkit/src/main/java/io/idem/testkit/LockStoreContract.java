@@ -1,0 +1,259 @@
+package io.idem.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.idem.spi.LockAttempt;
+import io.idem.spi.LockLease;
+import io.idem.spi.LockStore;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The contract of {@link LockStore}: every lock store's test extends this class and says how to
+ * build the store. It covers acquisition, refusal with the holder, lease expiry with a moved clock,
+ * extend, release now and release with a lock-at-least time, fencing (a stale holder's extend and
+ * release change nothing; tokens grow across holders and releases), and a fuzz: many threads
+ * contend for a few locks, and a shared counter shows there is never more than one holder.
+ */
+public abstract class LockStoreContract {
+
+  protected static final Duration LEASE = Duration.ofSeconds(30);
+
+  protected SettableClock clock;
+  protected LockStore store;
+
+  /** A new, empty store on {@code clock}; closed after each test. */
+  protected abstract LockStore createStore(SettableClock clock) throws Exception;
+
+  /** False for stores whose locks do not expire by lease (a session-scoped advisory lock). */
+  protected boolean leasesExpire() {
+    return true;
+  }
+
+  @BeforeEach
+  void setUpStore() throws Exception {
+    clock = SettableClock.create();
+    store = createStore(clock);
+  }
+
+  @AfterEach
+  void closeStore() {
+    if (store != null) {
+      store.close();
+    }
+  }
+
+  protected static String newName() {
+    return "lock-" + UUID.randomUUID();
+  }
+
+  private LockLease acquire(String name, String owner) {
+    LockAttempt a = store.tryAcquire(name, owner, LEASE);
+    assertThat(a.acquired()).as("acquired %s", name).isTrue();
+    return a.lease();
+  }
+
+  @Test
+  void aFreeLockIsAcquiredWithATokenAndALease() {
+    String name = newName();
+    LockAttempt a = store.tryAcquire(name, "node-1", LEASE);
+
+    assertThat(a.acquired()).isTrue();
+    assertThat(a.lease().name()).isEqualTo(name);
+    assertThat(a.lease().owner()).isEqualTo("node-1");
+    assertThat(a.lease().token()).isPositive();
+    assertThat(a.lease().acquiredAt()).isEqualTo(clock.instant());
+    assertThat(a.lease().leaseUntil()).isEqualTo(clock.instant().plus(LEASE));
+    assertThat(store.holder(name)).contains(a.lease());
+  }
+
+  @Test
+  void aHeldLockIsRefusedWithItsHolderAndNothingChanges() {
+    String name = newName();
+    LockLease first = acquire(name, "node-1");
+
+    LockAttempt other = store.tryAcquire(name, "node-2", LEASE);
+    LockAttempt same = store.tryAcquire(name, "node-1", LEASE);
+
+    assertThat(other.acquired()).isFalse();
+    assertThat(other.lease()).isEqualTo(first);
+    assertThat(same.acquired()).as("locks are not reentrant").isFalse();
+    assertThat(store.holder(name)).contains(first);
+  }
+
+  @Test
+  void aLockIsFreeOnceItsLeasePassesAndTheNextTokenIsGreater() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(leasesExpire(), "this store's locks never expire");
+    String name = newName();
+    LockLease first = acquire(name, "node-1");
+    clock.advance(LEASE.minusMillis(1));
+    assertThat(store.tryAcquire(name, "node-2", LEASE).acquired()).isFalse();
+    clock.advance(Duration.ofMillis(1));
+
+    assertThat(store.holder(name)).isEmpty();
+    LockLease second = acquire(name, "node-2");
+    assertThat(second.token()).isGreaterThan(first.token());
+  }
+
+  @Test
+  void extendPushesTheLease() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(leasesExpire(), "this store's locks never expire");
+    String name = newName();
+    LockLease lease = acquire(name, "node-1");
+    clock.advance(Duration.ofSeconds(20));
+
+    assertThat(store.extend(name, lease.token(), LEASE)).isTrue();
+    assertThat(store.holder(name).orElseThrow().leaseUntil())
+        .isEqualTo(clock.instant().plus(LEASE));
+    clock.advance(Duration.ofSeconds(20));
+    assertThat(store.tryAcquire(name, "node-2", LEASE).acquired()).isFalse();
+  }
+
+  @Test
+  void aStaleHoldersExtendAndReleaseAreRefusedAndChangeNothing() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(leasesExpire(), "this store's locks never expire");
+    String name = newName();
+    LockLease stale = acquire(name, "node-1");
+    clock.advance(LEASE);
+    LockLease current = acquire(name, "node-2");
+
+    assertThat(store.extend(name, stale.token(), LEASE)).isFalse();
+    assertThat(store.release(name, stale.token(), Duration.ZERO)).isFalse();
+
+    assertThat(store.holder(name)).contains(current);
+  }
+
+  @Test
+  void aHolderWhoseLeasePassedCannotExtendIt() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(leasesExpire(), "this store's locks never expire");
+    String name = newName();
+    LockLease lease = acquire(name, "node-1");
+    clock.advance(LEASE);
+
+    assertThat(store.extend(name, lease.token(), LEASE)).isFalse();
+    assertThat(store.holder(name)).isEmpty();
+  }
+
+  @Test
+  void releaseFreesTheLockAtOnceAndTokensKeepGrowing() {
+    String name = newName();
+    long previous = 0;
+    for (int i = 0; i < 5; i++) {
+      LockLease lease = acquire(name, "node-" + i);
+      assertThat(lease.token()).isGreaterThan(previous);
+      previous = lease.token();
+      assertThat(store.release(name, lease.token(), Duration.ZERO)).isTrue();
+      assertThat(store.holder(name)).isEmpty();
+      assertThat(store.release(name, lease.token(), Duration.ZERO)).as("twice").isFalse();
+    }
+  }
+
+  @Test
+  void releaseWithAKeepTimeHoldsTheLockUntilItPasses() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(leasesExpire(), "this store's locks never expire");
+    String name = newName();
+    LockLease lease = acquire(name, "node-1");
+
+    assertThat(store.release(name, lease.token(), Duration.ofSeconds(10))).isTrue();
+    assertThat(store.holder(name).orElseThrow().leaseUntil())
+        .isEqualTo(clock.instant().plusSeconds(10));
+    clock.advance(Duration.ofSeconds(9));
+    assertThat(store.tryAcquire(name, "node-2", LEASE).acquired()).isFalse();
+    clock.advance(Duration.ofSeconds(1));
+    assertThat(store.tryAcquire(name, "node-2", LEASE).acquired()).isTrue();
+  }
+
+  @Test
+  void extendAndReleaseOfANeverHeldLockAreRefused() {
+    String name = newName();
+    assertThat(store.extend(name, 1, LEASE)).isFalse();
+    assertThat(store.release(name, 1, Duration.ZERO)).isFalse();
+    assertThat(store.holder(name)).isEmpty();
+  }
+
+  @Test
+  void locksAreIndependentAndNamesMayBeUnicodeOrLong() {
+    String a = "ロック-" + UUID.randomUUID();
+    String b = "l".repeat(500) + UUID.randomUUID().toString().substring(0, 12);
+    LockLease la = acquire(a, "ñode-1");
+    LockLease lb = acquire(b, "node-2");
+
+    assertThat(store.holder(a)).contains(la);
+    assertThat(store.holder(b)).contains(lb);
+    assertThat(store.release(a, la.token(), Duration.ZERO)).isTrue();
+    assertThat(store.holder(b)).contains(lb);
+  }
+
+  @Test
+  @Timeout(value = 120, unit = TimeUnit.SECONDS)
+  void fuzzManyThreadsContendingForAFewLocksNeverHaveTwoHolders() throws Exception {
+    int threads = 8;
+    int locks = 3;
+    int rounds = 300;
+    String run = UUID.randomUUID().toString();
+    AtomicInteger[] holders = new AtomicInteger[locks];
+    List<List<Long>> tokens = new ArrayList<>();
+    for (int i = 0; i < locks; i++) {
+      holders[i] = new AtomicInteger();
+      tokens.add(new ArrayList<>());
+    }
+    AtomicInteger overlaps = new AtomicInteger();
+    AtomicInteger acquisitions = new AtomicInteger();
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    CyclicBarrier start = new CyclicBarrier(threads);
+    try {
+      List<Future<?>> workers = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        String owner = "worker-" + t;
+        workers.add(
+            pool.submit(
+                () -> {
+                  start.await(30, TimeUnit.SECONDS);
+                  for (int r = 0; r < rounds; r++) {
+                    int i = r % locks;
+                    String name = "fuzz-" + run + "-" + i;
+                    LockAttempt a = store.tryAcquire(name, owner, LEASE);
+                    if (!a.acquired()) {
+                      continue;
+                    }
+                    if (holders[i].incrementAndGet() != 1) {
+                      overlaps.incrementAndGet();
+                    }
+                    synchronized (tokens.get(i)) {
+                      tokens.get(i).add(a.lease().token());
+                    }
+                    acquisitions.incrementAndGet();
+                    Thread.onSpinWait();
+                    holders[i].decrementAndGet();
+                    if (!store.release(name, a.lease().token(), Duration.ZERO)) {
+                      overlaps.incrementAndGet();
+                    }
+                  }
+                  return null;
+                }));
+      }
+      for (Future<?> w : workers) {
+        w.get(110, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(overlaps).hasValue(0);
+    assertThat(acquisitions.get()).isGreaterThan(locks);
+    for (List<Long> perLock : tokens) {
+      assertThat(perLock).as("tokens in acquisition order").isSorted().doesNotHaveDuplicates();
+    }
+  }
+}

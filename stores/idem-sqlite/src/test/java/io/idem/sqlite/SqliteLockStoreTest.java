@@ -1,0 +1,16 @@
+package io.idem.sqlite;
+
+import io.idem.spi.LockStore;
+import io.idem.testkit.LockStoreContract;
+import io.idem.testkit.SettableClock;
+import java.nio.file.Path;
+import org.junit.jupiter.api.io.TempDir;
+
+class SqliteLockStoreTest extends LockStoreContract {
+  @TempDir Path dir;
+
+  @Override
+  protected LockStore createStore(SettableClock clock) {
+    return SqliteLockStore.open(dir.resolve("idem.db"), clock);
+  }
+}
