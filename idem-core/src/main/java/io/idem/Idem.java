@@ -18,7 +18,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -78,8 +77,15 @@ public final class Idem implements AutoCloseable {
   private final IdemListener listener;
   private final boolean closeStore;
   private final ScheduledThreadPoolExecutor scheduler;
-  private final ConcurrentHashMap<String, CompletableFuture<Void>> running =
-      new ConcurrentHashMap<>();
+
+  /**
+   * The claims this instance is running, by key: waiters are woken by them, heartbeats beat them.
+   */
+  private final ConcurrentHashMap<String, Heartbeat> running = new ConcurrentHashMap<>();
+
+  /** System.nanoTime() of the next scheduled heartbeat sweep; Long.MAX_VALUE when none is. */
+  private final java.util.concurrent.atomic.AtomicLong sweepAt =
+      new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
 
   private Idem(Builder b) {
     this.store = b.store;
@@ -338,10 +344,10 @@ public final class Idem implements AutoCloseable {
 
   /** Sleeps up to {@code nanos}, woken early when the holder runs in this process. */
   private void awaitHolder(String key, long nanos, IdempotencyRecord holder) {
-    CompletableFuture<Void> local = running.get(key);
+    Heartbeat local = running.get(key);
     try {
       if (local != null) {
-        local.get(nanos, TimeUnit.NANOSECONDS);
+        local.done.get(nanos, TimeUnit.NANOSECONDS);
       } else {
         TimeUnit.NANOSECONDS.sleep(nanos);
       }
@@ -362,8 +368,6 @@ public final class Idem implements AutoCloseable {
       Callable<? extends T> body) {
     String k = key.value();
     long token = claimed.token();
-    CompletableFuture<Void> done = new CompletableFuture<>();
-    running.put(k, done);
     Heartbeat heartbeat = startHeartbeat(key, claimed, policy);
     long start = System.nanoTime();
     try {
@@ -411,8 +415,8 @@ public final class Idem implements AutoCloseable {
       return Outcome.executed(key, value, claimed.attempt(), token);
     } finally {
       heartbeat.stop();
-      running.remove(k, done);
-      done.complete(null);
+      running.remove(k, heartbeat);
+      heartbeat.done.complete(null);
     }
   }
 
@@ -537,58 +541,102 @@ public final class Idem implements AutoCloseable {
 
   // ---- heartbeats, events, purge ----------------------------------------------------------
 
+  /**
+   * Registers a claim this instance runs. Its lease is extended by the heartbeat sweep: one task,
+   * scheduled for the earliest beat that is due, that extends every running claim whose beat has
+   * come and schedules itself for the next; a call only puts and removes its entry (no timer per
+   * call).
+   */
   private Heartbeat startHeartbeat(IdempotencyKey key, IdempotencyRecord claimed, IdemPolicy p) {
     Duration every = p.heartbeat();
-    if (every == null) {
-      return new Heartbeat(); // no renewals: the lease holds from the claim
+    Heartbeat hb = new Heartbeat(key, claimed, p.lease(), every == null ? 0 : every.toNanos());
+    running.put(key.value(), hb);
+    if (hb.everyNanos > 0) {
+      scheduleSweepBy(hb.nextBeat);
     }
-    Heartbeat hb = new Heartbeat();
-    long ms = Math.max(1, every.toMillis());
-    hb.future =
-        scheduler.scheduleWithFixedDelay(
-            () -> {
-              if (hb.stopped) {
-                return;
-              }
-              try {
-                long asked = System.nanoTime();
-                boolean held = store.extend(key.value(), claimed.token(), p.lease());
-                if (held) {
-                  hb.heldSince = asked;
-                }
-                if (!held && !hb.stopped) {
-                  hb.stop();
-                  emit(IdemEvent.Type.LEASE_LOST, key, claimed, null, "heartbeat refused");
-                  LOG.warn(
-                      "Lease of key {} (token {}) was taken over while its body ran",
-                      key.value(),
-                      claimed.token());
-                }
-              } catch (RuntimeException e) {
-                LOG.warn("Heartbeat of key {} failed: {}", key.value(), e.toString());
-              }
-            },
-            ms,
-            ms,
-            TimeUnit.MILLISECONDS);
     return hb;
   }
 
-  /** A claim's lease keeper; also knows since when the lease is known to hold. */
+  private void scheduleSweepBy(long at) {
+    while (true) {
+      long current = sweepAt.get();
+      if (current - at <= 0) {
+        return; // a sweep at or before then is scheduled already
+      }
+      if (sweepAt.compareAndSet(current, at)) {
+        try {
+          scheduler.schedule(
+              this::sweep, Math.max(0, at - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+          // Idem is closed: no more heartbeats
+        }
+        return;
+      }
+    }
+  }
+
+  private void sweep() {
+    sweepAt.set(Long.MAX_VALUE);
+    long next = Long.MAX_VALUE;
+    for (Heartbeat hb : running.values()) {
+      if (hb.stopped || hb.everyNanos == 0) {
+        continue;
+      }
+      if (hb.nextBeat - System.nanoTime() <= 0) {
+        beat(hb);
+        hb.nextBeat = System.nanoTime() + hb.everyNanos;
+      }
+      if (!hb.stopped && (next == Long.MAX_VALUE || hb.nextBeat - next < 0)) {
+        next = hb.nextBeat;
+      }
+    }
+    if (next != Long.MAX_VALUE) {
+      scheduleSweepBy(next);
+    }
+  }
+
+  private void beat(Heartbeat hb) {
+    try {
+      long asked = System.nanoTime();
+      boolean held = store.extend(hb.key.value(), hb.claimed.token(), hb.lease);
+      if (held) {
+        hb.heldSince = asked;
+      } else if (!hb.stopped) {
+        hb.stop();
+        emit(IdemEvent.Type.LEASE_LOST, hb.key, hb.claimed, null, "heartbeat refused");
+        LOG.warn(
+            "Lease of key {} (token {}) was taken over while its body ran",
+            hb.key.value(),
+            hb.claimed.token());
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("Heartbeat of key {} failed: {}", hb.key.value(), e.toString());
+    }
+  }
+
+  /** A claim this instance runs: its lease keeping, and the signal that wakes local waiters. */
   private static final class Heartbeat {
+    final IdempotencyKey key;
+    final IdempotencyRecord claimed;
+    final Duration lease;
+    final long everyNanos;
+    final CompletableFuture<Void> done = new CompletableFuture<>();
+    volatile long nextBeat;
     volatile boolean stopped;
 
     /** System.nanoTime() at the claim or at the start of the last successful extend. */
     volatile long heldSince = System.nanoTime();
 
-    @Nullable ScheduledFuture<?> future;
+    Heartbeat(IdempotencyKey key, IdempotencyRecord claimed, Duration lease, long everyNanos) {
+      this.key = key;
+      this.claimed = claimed;
+      this.lease = lease;
+      this.everyNanos = everyNanos;
+      this.nextBeat = heldSince + everyNanos;
+    }
 
     void stop() {
       stopped = true;
-      ScheduledFuture<?> f = future;
-      if (f != null) {
-        f.cancel(false);
-      }
     }
   }
 

@@ -58,6 +58,7 @@ final class RawSqlite implements AutoCloseable {
   private final PreparedStatement complete;
   private final PreparedStatement select;
   private final PreparedStatement tokenNext;
+  private final PreparedStatement claimSelect;
   private final PreparedStatement upsert;
   private final PreparedStatement storeComplete;
   private final PreparedStatement begin;
@@ -68,7 +69,10 @@ final class RawSqlite implements AutoCloseable {
     insert = connection.prepareStatement(INSERT);
     complete = connection.prepareStatement(COMPLETE);
     select = connection.prepareStatement(STORE_SQL.get("record.select"));
-    tokenNext = connection.prepareStatement(STORE_SQL.get("token.next"));
+    tokenNext =
+        connection.prepareStatement(
+            "UPDATE idem_sequences SET value = value + 1 WHERE name = 'token' RETURNING value");
+    claimSelect = connection.prepareStatement(STORE_SQL.get("claim.select"));
     upsert = connection.prepareStatement(STORE_SQL.get("record.upsert"));
     storeComplete = connection.prepareStatement(STORE_SQL.get("record.complete"));
     begin = connection.prepareStatement("BEGIN IMMEDIATE");
@@ -168,27 +172,27 @@ final class RawSqlite implements AutoCloseable {
 
   /**
    * Diagnostics: the statements {@code SqliteIdempotencyStore} runs for a first call, in its order,
-   * but prepared once and with no Java around them: {@code record.select}; {@code BEGIN IMMEDIATE},
-   * {@code record.select}, {@code token.next}, {@code record.upsert ... RETURNING}, {@code COMMIT};
-   * {@code record.complete}.
+   * but prepared once and with no Java around them: {@code BEGIN IMMEDIATE}, {@code claim.select}
+   * (the record and the token floor), {@code record.upsert}, {@code COMMIT}; {@code
+   * record.complete}.
    *
    * @return whether the completing UPDATE changed the row
    */
   boolean storeStatements(String key) throws SQLException {
-    lock.lock();
-    try {
-      readRecord(key);
-    } finally {
-      lock.unlock();
-    }
     long token;
     lock.lock();
     try {
       long now = System.currentTimeMillis();
       begin.execute();
       try {
-        readRecord(key);
-        token = nextToken();
+        claimSelect.setString(1, key);
+        try (ResultSet rs = claimSelect.executeQuery()) {
+          rs.next();
+          token = rs.getLong(1) + 1;
+          for (int c = 2; c <= 15; c++) {
+            rs.getObject(c);
+          }
+        }
         upsert.setString(1, key);
         upsert.setString(2, "IN_PROGRESS");
         upsert.setString(3, PayloadFingerprint.NONE);
@@ -203,12 +207,7 @@ final class RawSqlite implements AutoCloseable {
         upsert.setNull(12, Types.VARCHAR);
         upsert.setLong(13, now);
         upsert.setLong(14, now);
-        try (ResultSet rs = upsert.executeQuery()) {
-          rs.next();
-          for (int c = 1; c <= 14; c++) {
-            rs.getObject(c);
-          }
-        }
+        upsert.executeUpdate();
         commit.execute();
       } catch (SQLException | RuntimeException e) {
         rollback();
@@ -232,24 +231,13 @@ final class RawSqlite implements AutoCloseable {
     }
   }
 
-  private void readRecord(String key) throws SQLException {
-    select.setString(1, key);
-    try (ResultSet rs = select.executeQuery()) {
-      if (rs.next()) {
-        for (int c = 1; c <= 14; c++) {
-          rs.getObject(c);
-        }
-      }
-    }
-  }
-
   @Override
   public void close() throws SQLException {
     lock.lock();
     try {
       for (PreparedStatement ps :
           new PreparedStatement[] {
-            insert, complete, select, tokenNext, upsert, storeComplete, begin, commit
+            insert, complete, select, tokenNext, claimSelect, upsert, storeComplete, begin, commit
           }) {
         ps.close();
       }

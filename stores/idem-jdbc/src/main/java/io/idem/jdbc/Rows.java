@@ -27,22 +27,53 @@ public final class Rows {
 
   /** Reads the record at the current row of {@code rs} (columns as {@link #RECORD_COLUMNS}). */
   public static IdempotencyRecord record(ResultSet rs) throws SQLException {
-    String resultType = rs.getString(9);
-    String result = rs.getString(10);
-    String errorType = rs.getString(11);
+    return record(rs, 1);
+  }
+
+  /** Reads the record whose columns (as {@link #RECORD_COLUMNS}) start at column {@code first}. */
+  public static IdempotencyRecord record(ResultSet rs, int first) throws SQLException {
+    int o = first - 1;
+    String resultType = rs.getString(o + 9);
+    String result = rs.getString(o + 10);
+    String errorType = rs.getString(o + 11);
     return new IdempotencyRecord(
-        rs.getString(1),
-        RecordState.valueOf(rs.getString(2)),
-        rs.getString(3),
-        rs.getLong(4),
-        rs.getInt(5),
-        instant(rs, 6),
-        Instant.ofEpochMilli(rs.getLong(7)),
-        instant(rs, 8),
+        rs.getString(o + 1),
+        RecordState.valueOf(rs.getString(o + 2)),
+        rs.getString(o + 3),
+        rs.getLong(o + 4),
+        rs.getInt(o + 5),
+        instant(rs, o + 6),
+        Instant.ofEpochMilli(rs.getLong(o + 7)),
+        instant(rs, o + 8),
         resultType == null || result == null ? null : new StoredResult(resultType, result, null),
-        errorType == null ? null : new StoredError(errorType, rs.getString(12)),
-        Instant.ofEpochMilli(rs.getLong(13)),
-        Instant.ofEpochMilli(rs.getLong(14)));
+        errorType == null ? null : new StoredError(errorType, rs.getString(o + 12)),
+        Instant.ofEpochMilli(rs.getLong(o + 13)),
+        Instant.ofEpochMilli(rs.getLong(o + 14)));
+  }
+
+  /**
+   * {@code r} as a row keeps it: every time at millisecond precision and no live result value, so
+   * that what a store returns after a write equals what it reads back later.
+   */
+  public static IdempotencyRecord atMillis(IdempotencyRecord r) {
+    StoredResult result = r.result();
+    return new IdempotencyRecord(
+        r.key(),
+        r.state(),
+        r.fingerprint(),
+        r.token(),
+        r.attempt(),
+        millis(r.leaseUntil()),
+        millis(r.expiresAt()),
+        millis(r.retryAfter()),
+        result == null ? null : result.withoutValue(),
+        r.error(),
+        millis(r.createdAt()),
+        millis(r.updatedAt()));
+  }
+
+  private static @Nullable Instant millis(@Nullable Instant t) {
+    return t == null ? null : Instant.ofEpochMilli(t.toEpochMilli());
   }
 
   /** Binds {@code r} to parameters 1..14 of {@code ps} (columns as {@link #RECORD_COLUMNS}). */

@@ -18,7 +18,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
-import java.util.function.LongSupplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -32,13 +31,17 @@ import org.jspecify.annotations.Nullable;
  *       because a separate read costs fresh keys more than it saves, and a claim that finds a
  *       completed record commits without writing): one {@code BEGIN IMMEDIATE} transaction (it
  *       holds the file's write lock, so no other process or thread can interleave): {@code
- *       record.select}; {@link RecordTransitions#claim} decides; when it claims, {@code token.next}
- *       (the store-wide token sequence) and {@code record.upsert ... RETURNING}; {@code COMMIT}.
+ *       claim.select} reads the record and the token floor in one query; {@link
+ *       RecordTransitions#claim} decides with {@code floor + 1} as the next token (so the new token
+ *       is {@code max(floor + 1, record.token + 1)}); when it claims, {@code record.upsert}; {@code
+ *       COMMIT}. A claim writes one row: the floor is not moved by claims.
  *   <li><b>complete</b>, <b>fail</b>, <b>extend</b>: one {@code UPDATE ... WHERE key = ? AND state
  *       = 'IN_PROGRESS' AND token = ?}; zero rows updated means the token no longer holds the key.
  *   <li><b>get</b>: {@code record.select}; an expired record reads as absent.
- *   <li><b>delete</b>: {@code DELETE ... WHERE key = ?}.
- *   <li><b>purgeExpired</b>: one {@code DELETE} of up to {@code limit} expired keys.
+ *   <li><b>delete</b>: one transaction: {@code floor.raise.key} (the floor becomes at least the
+ *       record's token, so the key's next token is greater), then {@code DELETE ... WHERE key = ?}.
+ *   <li><b>purgeExpired</b>: one transaction: {@code floor.raise.expired}, then one {@code DELETE}
+ *       of up to {@code limit} expired keys.
  * </ol>
  *
  * <p>Thread-safe.
@@ -48,7 +51,9 @@ public final class SqliteIdempotencyStore implements IdempotencyStore {
   private static final SqlStatements SQL =
       SqlStatements.load(SqliteIdempotencyStore.class, "io/idem/sqlite/idempotency.sql");
   private static final String SELECT = SQL.get("record.select");
-  private static final String TOKEN_NEXT = SQL.get("token.next");
+  private static final String CLAIM_SELECT = SQL.get("claim.select");
+  private static final String FLOOR_KEY = SQL.get("floor.raise.key");
+  private static final String FLOOR_EXPIRED = SQL.get("floor.raise.expired");
   private static final String UPSERT = SQL.get("record.upsert");
   private static final String COMPLETE = SQL.get("record.complete");
   private static final String FAIL = SQL.get("record.fail");
@@ -85,33 +90,26 @@ public final class SqliteIdempotencyStore implements IdempotencyStore {
     return db.inTransaction(
         "claim of key " + request.key(),
         d -> {
-          IdempotencyRecord existing = select(d, request.key());
-          LongSupplier nextToken =
-              () -> {
-                try (ResultSet rs = d.prepare(TOKEN_NEXT).executeQuery()) {
-                  if (!rs.next()) {
-                    throw new IllegalStateException("the token sequence is missing");
-                  }
-                  return rs.getLong(1);
-                } catch (SQLException e) {
-                  throw new SqlFailure(e);
-                }
-              };
-          ClaimResult decided;
-          try {
-            decided = RecordTransitions.claim(existing, request, now, nextToken);
-          } catch (SqlFailure e) {
-            throw e.getCause();
+          PreparedStatement select = d.prepare(CLAIM_SELECT);
+          select.setString(1, request.key());
+          long floor;
+          IdempotencyRecord existing;
+          try (ResultSet rs = select.executeQuery()) {
+            if (!rs.next()) {
+              throw new SQLException("the token floor row of idem_sequences is missing");
+            }
+            floor = rs.getLong(1);
+            existing = rs.getString(2) == null ? null : Rows.record(rs, 2);
           }
+          ClaimResult decided = RecordTransitions.claim(existing, request, now, () -> floor + 1);
           if (!decided.claimed()) {
             return decided;
           }
-          PreparedStatement ps = d.prepare(UPSERT);
-          Rows.bind(ps, decided.record());
-          try (ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return new ClaimResult(decided.status(), Rows.record(rs));
-          }
+          IdempotencyRecord record = Rows.atMillis(decided.record());
+          PreparedStatement upsert = d.prepare(UPSERT);
+          Rows.bind(upsert, record);
+          upsert.executeUpdate();
+          return new ClaimResult(decided.status(), record);
         });
   }
 
@@ -189,9 +187,12 @@ public final class SqliteIdempotencyStore implements IdempotencyStore {
 
   @Override
   public boolean delete(String key) {
-    return db.withConnection(
+    return db.inTransaction(
         "delete of key " + key,
         d -> {
+          PreparedStatement floor = d.prepare(FLOOR_KEY);
+          floor.setString(1, key);
+          floor.executeUpdate();
           PreparedStatement ps = d.prepare(DELETE);
           ps.setString(1, key);
           return ps.executeUpdate() == 1;
@@ -204,9 +205,13 @@ public final class SqliteIdempotencyStore implements IdempotencyStore {
       throw new IllegalArgumentException("limit must be positive, but was " + limit);
     }
     long now = now().toEpochMilli();
-    return db.withConnection(
+    return db.inTransaction(
         "purge of expired records",
         d -> {
+          PreparedStatement floor = d.prepare(FLOOR_EXPIRED);
+          floor.setLong(1, now);
+          floor.setLong(2, now);
+          floor.executeUpdate();
           PreparedStatement ps = d.prepare(PURGE);
           ps.setLong(1, now);
           ps.setLong(2, now);
@@ -240,20 +245,6 @@ public final class SqliteIdempotencyStore implements IdempotencyStore {
   private static void requirePositive(String name, Duration d) {
     if (d.isNegative() || d.isZero()) {
       throw new IllegalArgumentException(name + " must be positive, but was " + d);
-    }
-  }
-
-  /** Carries an SQLException out of a LongSupplier. */
-  private static final class SqlFailure extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    SqlFailure(SQLException cause) {
-      super(cause);
-    }
-
-    @Override
-    public synchronized SQLException getCause() {
-      return (SQLException) super.getCause();
     }
   }
 }

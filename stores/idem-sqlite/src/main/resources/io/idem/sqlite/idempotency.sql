@@ -8,8 +8,30 @@ SELECT key, state, fingerprint, token, attempt, lease_until, expires_at, retry_a
   FROM idem_records
  WHERE key = ?;
 
--- name: token.next
-UPDATE idem_sequences SET value = value + 1 WHERE name = 'token' RETURNING value;
+-- name: claim.select
+-- The token floor and the key's record (if any) in one read. Tokens of new records are floor + 1;
+-- the floor is raised only when records are deleted or purged (to the largest token removed), so a
+-- claim writes one row and tokens still keep growing for a key across deletes and purges.
+SELECT s.value, r.key, r.state, r.fingerprint, r.token, r.attempt, r.lease_until, r.expires_at,
+       r.retry_after, r.result_type, r.result, r.error_type, r.error_message, r.created_at,
+       r.updated_at
+  FROM idem_sequences s
+  LEFT JOIN idem_records r ON r.key = ?
+ WHERE s.name = 'token';
+
+-- name: floor.raise.key
+-- Before a delete: the floor is at least the deleted record's token.
+UPDATE idem_sequences
+   SET value = MAX(value, COALESCE((SELECT token FROM idem_records WHERE key = ?), 0))
+ WHERE name = 'token';
+
+-- name: floor.raise.expired
+-- Before a purge: the floor is at least every purgeable record's token. 1 now, 2 now
+UPDATE idem_sequences
+   SET value = MAX(value, COALESCE((SELECT MAX(token) FROM idem_records
+                                     WHERE expires_at <= ?
+                                       AND (state <> 'IN_PROGRESS' OR lease_until <= ?)), 0))
+ WHERE name = 'token';
 
 -- name: record.upsert
 INSERT INTO idem_records (key, state, fingerprint, token, attempt, lease_until, expires_at,
@@ -22,9 +44,7 @@ ON CONFLICT (key) DO UPDATE SET
   expires_at = excluded.expires_at, retry_after = excluded.retry_after,
   result_type = excluded.result_type, result = excluded.result,
   error_type = excluded.error_type, error_message = excluded.error_message,
-  created_at = excluded.created_at, updated_at = excluded.updated_at
-RETURNING key, state, fingerprint, token, attempt, lease_until, expires_at, retry_after,
-          result_type, result, error_type, error_message, created_at, updated_at;
+  created_at = excluded.created_at, updated_at = excluded.updated_at;
 
 -- name: record.complete
 -- 1 expires_at, 2 result_type, 3 result, 4 updated_at, 5 key, 6 token

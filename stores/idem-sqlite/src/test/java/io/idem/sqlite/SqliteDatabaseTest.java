@@ -126,7 +126,9 @@ class SqliteDatabaseTest {
     assertThat(sql.all())
         .containsKeys(
             "record.select",
-            "token.next",
+            "claim.select",
+            "floor.raise.key",
+            "floor.raise.expired",
             "record.upsert",
             "record.complete",
             "record.fail",
