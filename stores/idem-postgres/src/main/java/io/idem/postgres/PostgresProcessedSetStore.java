@@ -221,54 +221,19 @@ public final class PostgresProcessedSetStore implements ProcessedSetStore {
     return "PostgresProcessedSetStore[" + db.describe() + "]";
   }
 
-  /** Builds a {@link PostgresProcessedSetStore}. Not thread-safe. */
-  public static final class Builder {
-    private final DataSource dataSource;
-    private String schema = PostgresSchema.DEFAULT_SCHEMA;
-    private Clock clock = Clock.systemUTC();
-    private boolean applySchema = true;
+  /**
+   * Builds a {@link PostgresProcessedSetStore}; the settings are {@link PostgresStoreBuilder}'s.
+   * Not thread-safe.
+   */
+  public static final class Builder
+      extends PostgresStoreBuilder<Builder, PostgresProcessedSetStore> {
 
     private Builder(DataSource dataSource) {
-      this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+      super(dataSource);
     }
 
-    /**
-     * The PostgreSQL schema of the tables: a plain lower-case SQL identifier. Default {@value
-     * PostgresSchema#DEFAULT_SCHEMA}.
-     *
-     * @throws IllegalArgumentException {@code schema} is not a plain lower-case identifier (the
-     *     message names it)
-     */
-    public Builder schema(String schema) {
-      this.schema = PostgresSchema.requireValid(schema);
-      return this;
-    }
-
-    /** The clock of last-modified times. Default: system UTC. */
-    public Builder clock(Clock clock) {
-      this.clock = Objects.requireNonNull(clock, "clock");
-      return this;
-    }
-
-    /**
-     * Whether {@link #build()} brings the schema up to date ({@link PostgresSchema#apply}). Default
-     * true; false when you apply {@link PostgresSchema#scripts} yourself.
-     */
-    public Builder applySchema(boolean applySchema) {
-      this.applySchema = applySchema;
-      return this;
-    }
-
-    /**
-     * The store; with {@code applySchema} (the default), after applying the schema.
-     *
-     * @throws StoreUnavailableException the schema could not be applied
-     */
-    public PostgresProcessedSetStore build() {
-      PostgresDatabase db = new PostgresDatabase(dataSource, schema);
-      if (applySchema) {
-        PostgresSchema.apply(db, clock);
-      }
+    @Override
+    PostgresProcessedSetStore create(PostgresDatabase db) {
       return new PostgresProcessedSetStore(this, db);
     }
   }

@@ -119,7 +119,7 @@ import org.jspecify.annotations.Nullable;
 public final class RedisIdempotencyStore implements IdempotencyStore {
 
   /** The default key prefix. */
-  public static final String DEFAULT_PREFIX = "idem";
+  public static final String DEFAULT_PREFIX = RedisStoreBuilder.DEFAULT_PREFIX;
 
   /** The default number of shards (token sequences, expiry indexes and cluster slots). */
   public static final int DEFAULT_SHARDS = 64;
@@ -128,7 +128,7 @@ public final class RedisIdempotencyStore implements IdempotencyStore {
   public static final int MAX_SHARDS = 16384;
 
   /** The default timeout of each Redis command (and of connecting). */
-  public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(2);
+  public static final Duration DEFAULT_COMMAND_TIMEOUT = RedisStoreBuilder.DEFAULT_COMMAND_TIMEOUT;
 
   /** How long past its logical expiry Redis's own TTL keeps a record, in seconds. */
   public static final long SAFETY_NET_GRACE_SECONDS = 60;
@@ -419,30 +419,14 @@ public final class RedisIdempotencyStore implements IdempotencyStore {
   // ---- building -----------------------------------------------------------------------------
 
   /**
-   * Builds a {@link RedisIdempotencyStore}; {@link #build} connects, checks the prefix's layout and
-   * loads the scripts. Not thread-safe.
+   * Builds a {@link RedisIdempotencyStore}: the settings of {@link RedisStoreBuilder}, and the
+   * number of shards. Not thread-safe.
    */
-  public static final class Builder {
-    private final @Nullable RedisClient client;
-    private final RedisURI uri;
-    private String prefix = DEFAULT_PREFIX;
+  public static final class Builder extends RedisStoreBuilder<Builder, RedisIdempotencyStore> {
     private int shards = DEFAULT_SHARDS;
-    private Clock clock = Clock.systemUTC();
-    private Duration commandTimeout = DEFAULT_COMMAND_TIMEOUT;
 
     private Builder(@Nullable RedisClient client, RedisURI uri) {
-      this.client = client;
-      this.uri = uri;
-    }
-
-    /**
-     * What every Redis key of this store starts with (inside its hash tag), so that several
-     * applications or environments can share a server. Default {@value
-     * RedisIdempotencyStore#DEFAULT_PREFIX}; not empty, and without '{', '}' or whitespace.
-     */
-    public Builder prefix(String prefix) {
-      this.prefix = RedisStoreConnection.checkPrefix(prefix);
-      return this;
+      super(client, uri);
     }
 
     /**
@@ -461,30 +445,16 @@ public final class RedisIdempotencyStore implements IdempotencyStore {
       return this;
     }
 
-    /** The clock of leases and expiry. Default: the system UTC clock. */
-    public Builder clock(Clock clock) {
-      this.clock = Objects.requireNonNull(clock, "clock");
-      return this;
-    }
-
-    /**
-     * How long a command may take before it fails with {@link StoreUnavailableException}; also the
-     * connect timeout of a client the store makes. Default 2 s.
-     */
-    public Builder commandTimeout(Duration timeout) {
-      this.commandTimeout = RedisStoreConnection.checkCommandTimeout(timeout);
-      return this;
-    }
-
     /**
      * Connects, checks (or writes) the prefix's layout and loads the scripts.
      *
      * @throws StoreUnavailableException when Redis cannot be reached
      * @throws IllegalStateException when the prefix is laid out with another shard count
      */
+    @Override
     public RedisIdempotencyStore build() {
       RedisKeys keys = new RedisKeys(prefix, shards);
-      RedisStoreConnection conn = RedisStoreConnection.open(client, uri, prefix, commandTimeout);
+      RedisStoreConnection conn = open();
       RedisIdempotencyStore store = new RedisIdempotencyStore(keys, clock, conn);
       try {
         store.checkLayout();

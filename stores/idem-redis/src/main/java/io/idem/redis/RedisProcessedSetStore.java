@@ -199,60 +199,18 @@ public final class RedisProcessedSetStore implements ProcessedSetStore {
   // ---- building -----------------------------------------------------------------------------
 
   /**
-   * Builds a {@link RedisProcessedSetStore}; {@link #build} connects and loads the scripts. Not
+   * Builds a {@link RedisProcessedSetStore}; the settings are {@link RedisStoreBuilder}'s. Not
    * thread-safe.
    */
-  public static final class Builder {
-    private final @Nullable RedisClient client;
-    private final RedisURI uri;
-    private String prefix = DEFAULT_PREFIX;
-    private Clock clock = Clock.systemUTC();
-    private Duration commandTimeout = DEFAULT_COMMAND_TIMEOUT;
+  public static final class Builder extends RedisStoreBuilder<Builder, RedisProcessedSetStore> {
 
     private Builder(@Nullable RedisClient client, RedisURI uri) {
-      this.client = client;
-      this.uri = uri;
+      super(client, uri);
     }
 
-    /**
-     * What every Redis key of this store starts with (inside its hash tag), so that several
-     * applications or environments can share a server. Default {@value
-     * RedisProcessedSetStore#DEFAULT_PREFIX}; not empty, and without '{', '}' or whitespace.
-     */
-    public Builder prefix(String prefix) {
-      this.prefix = RedisStoreConnection.checkPrefix(prefix);
-      return this;
-    }
-
-    /** The clock of last-modified times. Default: the system UTC clock. */
-    public Builder clock(Clock clock) {
-      this.clock = Objects.requireNonNull(clock, "clock");
-      return this;
-    }
-
-    /**
-     * How long a command may take before it fails with {@link StoreUnavailableException}; also the
-     * connect timeout of a client the store makes. Default 2 s.
-     */
-    public Builder commandTimeout(Duration timeout) {
-      this.commandTimeout = RedisStoreConnection.checkCommandTimeout(timeout);
-      return this;
-    }
-
-    /**
-     * Connects and loads the scripts.
-     *
-     * @throws StoreUnavailableException when Redis cannot be reached
-     */
+    @Override
     public RedisProcessedSetStore build() {
-      RedisStoreConnection conn = RedisStoreConnection.open(client, uri, prefix, commandTimeout);
-      try {
-        conn.loadScripts(RedisScript.SET_STEPS);
-      } catch (RuntimeException e) {
-        conn.close();
-        throw e;
-      }
-      return new RedisProcessedSetStore(prefix, clock, conn);
+      return new RedisProcessedSetStore(prefix, clock, connect(RedisScript.SET_STEPS));
     }
   }
 }
