@@ -79,6 +79,61 @@ final class Report {
               Kind.MIN_THROUGHPUT_RATIO,
               0.8,
               false),
+          // stores on real servers (not in the default run; see docs/benchmarks.md)
+          minThroughput("RedisBenchmark.replayIdem", "RedisBenchmark.replayRaw", 0.8, true),
+          minThroughput(
+              "RedisBenchmark.replayIdem16Threads", "RedisBenchmark.replayRaw16Threads", 0.8, true),
+          minThroughput(
+              "RedisBenchmark.claimCompleteIdem", "RedisBenchmark.claimCompleteRaw", 0.8, true),
+          minThroughput(
+              "RedisBenchmark.claimCompleteIdem16Threads",
+              "RedisBenchmark.claimCompleteRaw16Threads",
+              0.8,
+              true),
+          minThroughput(
+              "PostgresBenchmark.claimCompleteIdem",
+              "PostgresBenchmark.claimCompleteRaw",
+              0.8,
+              true),
+          minThroughput(
+              "PostgresBenchmark.claimCompleteIdem16Threads",
+              "PostgresBenchmark.claimCompleteRaw16Threads",
+              0.8,
+              true),
+          minThroughput("LockBenchmark.postgresIdem", "LockBenchmark.postgresShedLock", 1.0, true),
+          minThroughput("LockBenchmark.redisIdem", "LockBenchmark.redisShedLock", 1.0, true),
+          minThroughput(
+              "LockBenchmark.postgresIdem4Threads",
+              "LockBenchmark.postgresShedLock4Threads",
+              1.0,
+              false),
+          minThroughput(
+              "LockBenchmark.redisIdem4Threads", "LockBenchmark.redisShedLock4Threads", 1.0, false),
+          minThroughput(
+              "RedisBenchmark.interleavedReplay:idem",
+              "RedisBenchmark.interleavedReplay:raw",
+              0.8,
+              false),
+          minThroughput(
+              "RedisBenchmark.interleavedClaimComplete:idem",
+              "RedisBenchmark.interleavedClaimComplete:raw",
+              0.8,
+              false),
+          minThroughput(
+              "PostgresBenchmark.interleaved:idem",
+              "PostgresBenchmark.interleaved:raw",
+              0.8,
+              false),
+          minThroughput(
+              "LockBenchmark.interleavedPostgres:idem",
+              "LockBenchmark.interleavedPostgres:raw",
+              1.0,
+              false),
+          minThroughput(
+              "LockBenchmark.interleavedRedis:idem",
+              "LockBenchmark.interleavedRedis:raw",
+              1.0,
+              false),
           // diagnostics (not in the default run): each part against the same baseline
           reported("KeyBuildPartsBenchmark.jacksonSha256", "KeyBuildPartsBenchmark.idemKey"),
           reported("KeyBuildPartsBenchmark.scopeUser", "KeyBuildPartsBenchmark.idemKey"),
@@ -107,6 +162,11 @@ final class Report {
               "SqlitePartsBenchmark.steps:idemOnceNoHeartbeat",
               "SqlitePartsBenchmark.steps:rawJdbc"),
           reported("SqlitePartsBenchmark.steps:idemOnce", "SqlitePartsBenchmark.steps:rawJdbc"));
+
+  private static Check minThroughput(
+      String benchmark, String baseline, double target, boolean required) {
+    return new Check(benchmark, baseline, Kind.MIN_THROUGHPUT_RATIO, target, required);
+  }
 
   private static Check reported(String benchmark, String baseline) {
     return new Check(benchmark, baseline, Kind.REPORTED, Double.NaN, false);

@@ -36,12 +36,16 @@ import org.openjdk.jmh.util.ListStatistics;
  * java -jar idem-bench/target/idem-bench.jar                  # all, 5x1s warm-up, 5x1s measured
  * java -jar idem-bench/target/idem-bench.jar --quick          # 2x500ms warm-up, 3x500ms measured
  * java -jar idem-bench/target/idem-bench.jar --include Replay --markdown replay.md
+ * # the store benchmarks, on PostgreSQL 17 and Redis started in each fork (about 3 to 4 minutes):
+ * java -jar idem-bench/target/idem-bench.jar --include 'Redis|Postgres|Lock' \
+ *     --warmup 3 --measurement 3 --markdown idem-bench/target/benchmarks-stores.md
  * }</pre>
  *
  * <p>Options: {@code --quick}; {@code --include REGEX} (repeatable; matched against {@code
  * io.idem.bench.Class.method}, default: the three benchmark classes); {@code --forks N} (default
- * 1); {@code --markdown FILE} writes the table as markdown; {@code --json FILE} writes JMH's JSON
- * results; {@code --help}.
+ * 1); {@code --warmup N} and {@code --measurement N} (iterations of 1 s, default 5 each); {@code
+ * --markdown FILE} writes the table as markdown; {@code --json FILE} writes JMH's JSON results;
+ * {@code --help}.
  */
 public final class RunBenchmarks {
 
@@ -56,6 +60,9 @@ public final class RunBenchmarks {
    */
   static final int DEFAULT_WARMUP_ITERATIONS = 5;
 
+  /** Measured iterations of 1 s by default. */
+  static final int DEFAULT_MEASUREMENT_ITERATIONS = 5;
+
   private static final String USAGE =
       String.join(
           "\n",
@@ -65,6 +72,8 @@ public final class RunBenchmarks {
           "                     repeatable (default: the three benchmarks of the suite; the",
           "                     *PartsBenchmark diagnostics run only when included)",
           "  --forks N          JVM forks per benchmark (default 1)",
+          "  --warmup N         warm-up iterations of 1 s (default 5)",
+          "  --measurement N    measured iterations of 1 s (default 5)",
           "  --markdown FILE    also write the table as markdown",
           "  --json FILE        also write JMH's results as JSON",
           "  --help             this text");
@@ -76,6 +85,8 @@ public final class RunBenchmarks {
       boolean quick,
       List<String> includes,
       int forks,
+      int warmup,
+      int measurement,
       @Nullable Path markdown,
       @Nullable Path json,
       boolean help) {
@@ -85,6 +96,8 @@ public final class RunBenchmarks {
       boolean help = false;
       List<String> includes = new ArrayList<>();
       int forks = 1;
+      int warmup = DEFAULT_WARMUP_ITERATIONS;
+      int measurement = DEFAULT_MEASUREMENT_ITERATIONS;
       Path markdown = null;
       Path json = null;
       for (int i = 0; i < args.length; i++) {
@@ -95,24 +108,34 @@ public final class RunBenchmarks {
           case "--include" -> includes.add(value(args, ++i, a));
           case "--markdown" -> markdown = Path.of(value(args, ++i, a));
           case "--json" -> json = Path.of(value(args, ++i, a));
-          case "--forks" -> {
-            String v = value(args, ++i, a);
-            try {
-              forks = Integer.parseInt(v);
-            } catch (NumberFormatException e) {
-              throw new IllegalArgumentException("--forks must be a number, but was \"" + v + "\"");
-            }
-            if (forks < 0) {
-              throw new IllegalArgumentException("--forks must not be negative, but was " + forks);
-            }
-          }
+          case "--forks" -> forks = count(value(args, ++i, a), a, 0);
+          case "--warmup" -> warmup = count(value(args, ++i, a), a, 0);
+          case "--measurement" -> measurement = count(value(args, ++i, a), a, 1);
           default -> throw new IllegalArgumentException("unknown option \"" + a + "\"");
         }
       }
       if (includes.isEmpty()) {
         includes.add(DEFAULT_INCLUDE);
       }
-      return new Args(quick, List.copyOf(includes), forks, markdown, json, help);
+      return new Args(
+          quick, List.copyOf(includes), forks, warmup, measurement, markdown, json, help);
+    }
+
+    private static int count(String v, String option, int min) {
+      int n;
+      try {
+        n = Integer.parseInt(v);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(option + " must be a number, but was \"" + v + "\"");
+      }
+      if (n < min) {
+        throw new IllegalArgumentException(
+            option
+                + (min == 0 ? " must not be negative" : " must be at least " + min)
+                + ", but was "
+                + n);
+      }
+      return n;
     }
 
     private static String value(String[] args, int i, String option) {
@@ -169,9 +192,9 @@ public final class RunBenchmarks {
               .measurementTime(TimeValue.milliseconds(500));
     } else {
       b =
-          b.warmupIterations(DEFAULT_WARMUP_ITERATIONS)
+          b.warmupIterations(args.warmup())
               .warmupTime(TimeValue.seconds(1))
-              .measurementIterations(5)
+              .measurementIterations(args.measurement())
               .measurementTime(TimeValue.seconds(1));
     }
     if (args.json() != null) {
@@ -292,7 +315,7 @@ public final class RunBenchmarks {
         + "; "
         + (args.quick()
             ? "quick: 2x500ms warm-up, 3x500ms measured"
-            : DEFAULT_WARMUP_ITERATIONS + "x1s warm-up, 5x1s measured")
+            : args.warmup() + "x1s warm-up, " + args.measurement() + "x1s measured")
         + ", "
         + args.forks()
         + " fork(s); error = 99.9% confidence half-width";
