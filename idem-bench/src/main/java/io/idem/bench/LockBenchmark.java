@@ -7,8 +7,6 @@ import io.idem.spi.LockAttempt;
 import io.idem.spi.LockStore;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.codec.StringCodec;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Optional;
@@ -19,6 +17,7 @@ import net.javacrumbs.shedlock.core.LockConfiguration;
 import net.javacrumbs.shedlock.core.LockProvider;
 import net.javacrumbs.shedlock.core.SimpleLock;
 import net.javacrumbs.shedlock.provider.jdbc.JdbcLockProvider;
+import net.javacrumbs.shedlock.provider.redis.spring.RedisLockProvider;
 import org.jspecify.annotations.Nullable;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -29,6 +28,8 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
 /**
  * An uncontended lock acquired and released at once, Idem's lock stores against ShedLock on the
@@ -41,9 +42,9 @@ import org.openjdk.jmh.annotations.Threads;
  *       {@link SimpleLock#unlock()}, {@link #postgresShedLock}), both through one HikariCP pool, on
  *       tables in one schema (ShedLock's {@code shedlock} table as its documentation gives it).
  *   <li>Redis: {@link RedisLockStore} ({@link #redisIdem}) against ShedLock's Redis protocol
- *       ({@link ShedLockLettuceProvider}, {@link #redisShedLock}: a stand-in until this uses
- *       ShedLock's own {@code shedlock-provider-redis-spring}), each on its own connection of one
- *       Lettuce client.
+ *       (ShedLock's own {@code RedisLockProvider} from {@code shedlock-provider-redis-spring},
+ *       {@link #redisShedLock}, on Spring Data Redis over Lettuce), each on its own connection of
+ *       one Lettuce client.
  * </ul>
  *
  * <p>Every thread rotates over {@value #NAMES} lock names of its own, so each acquire finds its
@@ -85,7 +86,7 @@ public class LockBenchmark {
   private @Nullable LockProvider postgresShedLock;
   private @Nullable RedisClient client;
   private @Nullable LockStore redisLocks;
-  private @Nullable StatefulRedisConnection<String, String> shedLockConnection;
+  private @Nullable LettuceConnectionFactory shedLockConnections;
   private @Nullable LockProvider redisShedLock;
   private final AtomicInteger threads = new AtomicInteger();
   private String prefix = "";
@@ -136,10 +137,14 @@ public class LockBenchmark {
             .prefix(prefix)
             .commandTimeout(StoreServers.REDIS_TIMEOUT)
             .build();
-    StatefulRedisConnection<String, String> conn = c.connect(StringCodec.UTF8, uri);
-    conn.setTimeout(StoreServers.REDIS_TIMEOUT);
-    shedLockConnection = conn;
-    redisShedLock = new ShedLockLettuceProvider(conn);
+    // ShedLock's own Redis provider, on Spring Data Redis over Lettuce (its supported setup)
+    LettuceConnectionFactory factory =
+        new LettuceConnectionFactory(
+            new RedisStandaloneConfiguration(uri.getHost(), uri.getPort()));
+    factory.afterPropertiesSet();
+    factory.start();
+    shedLockConnections = factory;
+    redisShedLock = new RedisLockProvider(factory, "bench", prefix + "-shedlock");
 
     String check = "check-" + prefix;
     checkExclusive(postgresLocks, check);
@@ -188,9 +193,9 @@ public class LockBenchmark {
       redisLocks.close();
       redisLocks = null;
     }
-    if (shedLockConnection != null) {
-      shedLockConnection.close();
-      shedLockConnection = null;
+    if (shedLockConnections != null) {
+      shedLockConnections.destroy();
+      shedLockConnections = null;
     }
     if (client != null) {
       client.shutdown();
