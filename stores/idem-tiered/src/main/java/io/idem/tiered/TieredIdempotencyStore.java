@@ -3,6 +3,7 @@ package io.idem.tiered;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.idem.IdemEvent;
 import io.idem.IdemListener;
+import io.idem.internal.Durations;
 import io.idem.spi.ClaimRequest;
 import io.idem.spi.ClaimResult;
 import io.idem.spi.ClaimStatus;
@@ -91,6 +92,7 @@ public final class TieredIdempotencyStore implements IdempotencyStore {
   private final Set<String> pendingEvictions = ConcurrentHashMap.newKeySet();
   private final Object state = new Object();
   private @Nullable StatefulRedisConnection<String, String> connection;
+  private volatile @Nullable RedisCommands<String, String> commands;
   private volatile boolean redisUp = true;
   private volatile long retryAt;
   private long backoff;
@@ -212,6 +214,7 @@ public final class TieredIdempotencyStore implements IdempotencyStore {
   @Override
   public void close() {
     synchronized (state) {
+      commands = null;
       if (connection != null) {
         connection.close();
         connection = null;
@@ -306,6 +309,10 @@ public final class TieredIdempotencyStore implements IdempotencyStore {
     if (!redisUp && System.nanoTime() < retryAt) {
       return null;
     }
+    RedisCommands<String, String> ready = commands;
+    if (ready != null) {
+      return ready; // the connection reconnects by itself: no lock on the hot path
+    }
     synchronized (state) {
       if (connection == null) {
         try {
@@ -315,7 +322,8 @@ public final class TieredIdempotencyStore implements IdempotencyStore {
           return null;
         }
       }
-      return connection.sync();
+      commands = connection.sync();
+      return commands;
     }
   }
 
@@ -407,19 +415,19 @@ public final class TieredIdempotencyStore implements IdempotencyStore {
 
     /** The longest a completed record is cached. Default {@link #DEFAULT_CACHE_TTL}. */
     public Builder cacheTtl(Duration ttl) {
-      this.cacheTtl = positive("cacheTtl", ttl);
+      this.cacheTtl = Durations.requirePositive("cacheTtl", ttl);
       return this;
     }
 
     /** How long a Redis command may take before Redis counts as down. Default 500 ms. */
     public Builder commandTimeout(Duration timeout) {
-      this.commandTimeout = positive("commandTimeout", timeout);
+      this.commandTimeout = Durations.requirePositive("commandTimeout", timeout);
       return this;
     }
 
     /** The first wait before Redis is tried again after a failure (it doubles, to 30 s). */
     public Builder retryRedisAfter(Duration wait) {
-      this.retryRedisAfter = positive("retryRedisAfter", wait);
+      this.retryRedisAfter = Durations.requirePositive("retryRedisAfter", wait);
       return this;
     }
 
@@ -443,14 +451,6 @@ public final class TieredIdempotencyStore implements IdempotencyStore {
 
     public TieredIdempotencyStore build() {
       return new TieredIdempotencyStore(this);
-    }
-
-    private static Duration positive(String name, Duration d) {
-      Objects.requireNonNull(d, name);
-      if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(name + " must be positive, but was " + d);
-      }
-      return d;
     }
   }
 }
