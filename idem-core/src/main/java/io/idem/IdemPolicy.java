@@ -1,5 +1,6 @@
 package io.idem;
 
+import io.idem.internal.Durations;
 import io.idem.internal.Texts;
 import java.time.Duration;
 import java.util.Objects;
@@ -137,7 +138,7 @@ public final class IdemPolicy {
 
     /** Keeps results for {@code ttl}, whatever the category. */
     public Builder ttl(Duration ttl) {
-      this.ttl = positive("ttl", ttl);
+      this.ttl = Durations.requirePositive("ttl", ttl);
       return this;
     }
 
@@ -148,7 +149,7 @@ public final class IdemPolicy {
     }
 
     public Builder lease(Duration lease) {
-      this.lease = positive("lease", lease);
+      this.lease = Durations.requirePositive("lease", lease);
       return this;
     }
 
@@ -157,7 +158,7 @@ public final class IdemPolicy {
      * shorter than the lease, whatever order the two are set in.
      */
     public Builder heartbeat(Duration every) {
-      this.heartbeat = positive("heartbeat", every);
+      this.heartbeat = Durations.requirePositive("heartbeat", every);
       this.heartbeatOff = false;
       return this;
     }
@@ -199,14 +200,6 @@ public final class IdemPolicy {
             "heartbeat must be shorter than the lease (" + lease + "), but was " + heartbeat);
       }
       return new IdemPolicy(this);
-    }
-
-    private static Duration positive(String name, Duration d) {
-      Objects.requireNonNull(d, name);
-      if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(name + " must be positive, but was " + d);
-      }
-      return d;
     }
   }
 }

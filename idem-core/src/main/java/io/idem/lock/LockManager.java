@@ -1,6 +1,7 @@
 package io.idem.lock;
 
 import io.idem.IdemExecutionException;
+import io.idem.internal.Durations;
 import io.idem.internal.Texts;
 import io.idem.spi.LockAttempt;
 import io.idem.spi.LockLease;
@@ -91,7 +92,7 @@ public final class LockManager implements AutoCloseable {
       String name, Duration lockAtMostFor, Duration lockAtLeastFor, LockedTask<T> task) {
     checkName(name);
     Objects.requireNonNull(task, "task");
-    positive("lockAtMostFor", lockAtMostFor);
+    Durations.requirePositive("lockAtMostFor", lockAtMostFor);
     Objects.requireNonNull(lockAtLeastFor, "lockAtLeastFor");
     if (lockAtLeastFor.isNegative() || lockAtLeastFor.compareTo(lockAtMostFor) > 0) {
       throw new IllegalArgumentException(
@@ -132,7 +133,7 @@ public final class LockManager implements AutoCloseable {
    */
   public Optional<LockHandle> acquire(String name, Duration lease, Duration maxWait) {
     checkName(name);
-    positive("lease", lease);
+    Durations.requirePositive("lease", lease);
     Objects.requireNonNull(maxWait, "maxWait");
     if (maxWait.isNegative()) {
       throw new IllegalArgumentException("maxWait must not be negative, but was " + maxWait);
@@ -173,13 +174,6 @@ public final class LockManager implements AutoCloseable {
   private static void checkName(String name) {
     Objects.requireNonNull(name, "name");
     Texts.requireCleanText("lock name", name, MAX_NAME_LENGTH);
-  }
-
-  private static void positive(String what, Duration d) {
-    Objects.requireNonNull(d, what);
-    if (d.isNegative() || d.isZero()) {
-      throw new IllegalArgumentException(what + " must be positive, but was " + d);
-    }
   }
 
   /** A holding under tryRun, with its keep-alive. */
@@ -258,7 +252,7 @@ public final class LockManager implements AutoCloseable {
 
     @Override
     public boolean extend(Duration length) {
-      positive("lease", length);
+      Durations.requirePositive("lease", length);
       return !released.get() && store.extend(lease.name(), lease.token(), length);
     }
 

@@ -1,5 +1,6 @@
 package io.idem.spi;
 
+import io.idem.internal.Durations;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
@@ -29,7 +30,7 @@ public final class LockTransitions {
   /** Decides an acquisition; only an acquired attempt is to be written. */
   public static LockAttempt acquire(
       @Nullable LockLease stored, String name, String owner, Duration lease, Instant now) {
-    requirePositive("lease", lease);
+    Durations.requirePositive("lease", lease);
     if (stored != null && stored.isHeldAt(now)) {
       return new LockAttempt(false, stored);
     }
@@ -40,7 +41,7 @@ public final class LockTransitions {
   /** The extended holding, or null when {@code token} does not hold the lock at {@code now}. */
   public static @Nullable LockLease extend(
       @Nullable LockLease stored, long token, Duration lease, Instant now) {
-    requirePositive("lease", lease);
+    Durations.requirePositive("lease", lease);
     if (!holds(stored, token, now)) {
       return null;
     }
@@ -65,12 +66,5 @@ public final class LockTransitions {
   /** True when {@code stored} is held by {@code token} at {@code now}. */
   public static boolean holds(@Nullable LockLease stored, long token, Instant now) {
     return stored != null && stored.token() == token && stored.isHeldAt(now);
-  }
-
-  private static void requirePositive(String name, Duration d) {
-    Objects.requireNonNull(d, name);
-    if (d.isNegative() || d.isZero()) {
-      throw new IllegalArgumentException(name + " must be positive, but was " + d);
-    }
   }
 }

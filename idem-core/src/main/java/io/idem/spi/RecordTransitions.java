@@ -1,5 +1,6 @@
 package io.idem.spi;
 
+import io.idem.internal.Durations;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
@@ -104,7 +105,7 @@ public final class RecordTransitions {
       StoredResult result,
       Duration ttl,
       Instant now) {
-    requirePositive("ttl", ttl);
+    Durations.requirePositive("ttl", ttl);
     if (!holds(existing, token)) {
       return null;
     }
@@ -141,7 +142,7 @@ public final class RecordTransitions {
     if (retryAfter.isNegative()) {
       throw new IllegalArgumentException("retryAfter must not be negative, but was " + retryAfter);
     }
-    requirePositive("ttl", ttl);
+    Durations.requirePositive("ttl", ttl);
     if (!holds(existing, token)) {
       return null;
     }
@@ -164,7 +165,7 @@ public final class RecordTransitions {
   /** The record with its lease extended, or null when {@code token} does not hold it. */
   public static @Nullable IdempotencyRecord extend(
       @Nullable IdempotencyRecord existing, long token, Duration lease, Instant now) {
-    requirePositive("lease", lease);
+    Durations.requirePositive("lease", lease);
     if (!holds(existing, token)) {
       return null;
     }
@@ -196,12 +197,5 @@ public final class RecordTransitions {
   /** True when {@code record} is to be deleted by a purge at {@code now}. */
   public static boolean purgeable(IdempotencyRecord record, Instant now) {
     return record.isExpiredAt(now);
-  }
-
-  private static void requirePositive(String name, Duration d) {
-    Objects.requireNonNull(d, name);
-    if (d.isNegative() || d.isZero()) {
-      throw new IllegalArgumentException(name + " must be positive, but was " + d);
-    }
   }
 }

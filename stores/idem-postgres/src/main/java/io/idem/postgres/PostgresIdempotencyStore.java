@@ -1,6 +1,7 @@
 package io.idem.postgres;
 
 import io.idem.StoreUnavailableException;
+import io.idem.internal.Durations;
 import io.idem.jdbc.Rows;
 import io.idem.spi.ClaimRequest;
 import io.idem.spi.ClaimResult;
@@ -199,7 +200,7 @@ public final class PostgresIdempotencyStore implements IdempotencyStore {
   @Override
   public boolean complete(String key, long token, StoredResult result, Duration ttl) {
     Objects.requireNonNull(result, "result");
-    requirePositive("ttl", ttl);
+    Durations.requirePositive("ttl", ttl);
     if (hasNul(key)) {
       return false;
     }
@@ -234,7 +235,7 @@ public final class PostgresIdempotencyStore implements IdempotencyStore {
     if (retryAfter.isNegative()) {
       throw new IllegalArgumentException("retryAfter must not be negative, but was " + retryAfter);
     }
-    requirePositive("ttl", ttl);
+    Durations.requirePositive("ttl", ttl);
     if (hasNul(key)) {
       return false;
     }
@@ -258,7 +259,7 @@ public final class PostgresIdempotencyStore implements IdempotencyStore {
 
   @Override
   public boolean extend(String key, long token, Duration lease) {
-    requirePositive("lease", lease);
+    Durations.requirePositive("lease", lease);
     if (hasNul(key)) {
       return false;
     }
@@ -351,13 +352,6 @@ public final class PostgresIdempotencyStore implements IdempotencyStore {
               + " must not contain U+0000 (PostgreSQL text cannot hold it), but was \""
               + value.replace(String.valueOf(NUL), "\\u0000")
               + "\"");
-    }
-  }
-
-  private static void requirePositive(String name, Duration d) {
-    Objects.requireNonNull(d, name);
-    if (d.isNegative() || d.isZero()) {
-      throw new IllegalArgumentException(name + " must be positive, but was " + d);
     }
   }
 

@@ -1,6 +1,7 @@
 package io.idem.redis;
 
 import io.idem.StoreUnavailableException;
+import io.idem.internal.Durations;
 import io.idem.spi.ClaimRequest;
 import io.idem.spi.ClaimResult;
 import io.idem.spi.ClaimStatus;
@@ -207,23 +208,18 @@ public final class RedisIdempotencyStore implements IdempotencyStore {
   public boolean complete(String key, long token, StoredResult result, Duration ttl) {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(result, "result");
-    requirePositive("ttl", ttl);
+    Durations.requirePositive("ttl", ttl);
     Instant now = now();
-    int shard = keys.shardOf(key);
-    Long applied =
-        script(
-            "complete of key " + key,
-            RedisScript.COMPLETE,
-            ScriptOutputType.INTEGER,
-            new String[] {keys.recordPrefix(shard) + key, keys.expiry(shard)},
-            key,
-            Long.toString(token),
-            millis(now),
-            millis(now.plus(ttl)),
-            result.type(),
-            result.encoded(),
-            redisTtl(ttl));
-    return applied != null && applied == 1L;
+    return fenced(
+        "complete",
+        RedisScript.COMPLETE,
+        key,
+        Long.toString(token),
+        millis(now),
+        millis(now.plus(ttl)),
+        result.type(),
+        result.encoded(),
+        redisTtl(ttl));
   }
 
   @Override
@@ -234,47 +230,56 @@ public final class RedisIdempotencyStore implements IdempotencyStore {
     if (retryAfter.isNegative()) {
       throw new IllegalArgumentException("retryAfter must not be negative, but was " + retryAfter);
     }
-    requirePositive("ttl", ttl);
+    Durations.requirePositive("ttl", ttl);
     Instant now = now();
     Duration keep = max(ttl, retryAfter);
-    int shard = keys.shardOf(key);
     String message = error == null ? null : error.message();
-    Long applied =
-        script(
-            "fail of key " + key,
-            RedisScript.FAIL,
-            ScriptOutputType.INTEGER,
-            new String[] {keys.recordPrefix(shard) + key, keys.expiry(shard)},
-            key,
-            Long.toString(token),
-            millis(now),
-            millis(now.plus(keep)),
-            millis(now.plus(retryAfter)),
-            redisTtl(keep),
-            error == null ? "0" : "1",
-            error == null ? "" : error.type(),
-            message == null ? "0" : "1",
-            message == null ? "" : message);
-    return applied != null && applied == 1L;
+    return fenced(
+        "fail",
+        RedisScript.FAIL,
+        key,
+        Long.toString(token),
+        millis(now),
+        millis(now.plus(keep)),
+        millis(now.plus(retryAfter)),
+        redisTtl(keep),
+        error == null ? "0" : "1",
+        error == null ? "" : error.type(),
+        message == null ? "0" : "1",
+        message == null ? "" : message);
   }
 
   @Override
   public boolean extend(String key, long token, Duration lease) {
     Objects.requireNonNull(key, "key");
-    requirePositive("lease", lease);
+    Durations.requirePositive("lease", lease);
     Instant now = now();
+    return fenced(
+        "extend",
+        RedisScript.EXTEND,
+        key,
+        Long.toString(token),
+        millis(now),
+        millis(now.plus(lease)),
+        Long.toString(GRACE_MILLIS));
+  }
+
+  /**
+   * Runs a fenced step's script ({@code complete}, {@code fail}, {@code extend}) on the key's
+   * record and shard expiry index; true when the script applied it (the token held the key).
+   */
+  private boolean fenced(String what, RedisScript step, String key, String... args) {
     int shard = keys.shardOf(key);
+    String[] all = new String[args.length + 1];
+    all[0] = key;
+    System.arraycopy(args, 0, all, 1, args.length);
     Long applied =
         script(
-            "extend of key " + key,
-            RedisScript.EXTEND,
+            what + " of key " + key,
+            step,
             ScriptOutputType.INTEGER,
             new String[] {keys.recordPrefix(shard) + key, keys.expiry(shard)},
-            key,
-            Long.toString(token),
-            millis(now),
-            millis(now.plus(lease)),
-            Long.toString(GRACE_MILLIS));
+            all);
     return applied != null && applied == 1L;
   }
 
@@ -407,13 +412,6 @@ public final class RedisIdempotencyStore implements IdempotencyStore {
 
   private static Duration max(Duration a, Duration b) {
     return a.compareTo(b) >= 0 ? a : b;
-  }
-
-  private static void requirePositive(String name, Duration d) {
-    Objects.requireNonNull(d, name);
-    if (d.isNegative() || d.isZero()) {
-      throw new IllegalArgumentException(name + " must be positive, but was " + d);
-    }
   }
 
   // ---- building -----------------------------------------------------------------------------

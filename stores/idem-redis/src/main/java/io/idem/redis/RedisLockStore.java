@@ -1,6 +1,7 @@
 package io.idem.redis;
 
 import io.idem.StoreUnavailableException;
+import io.idem.internal.Durations;
 import io.idem.spi.LockAttempt;
 import io.idem.spi.LockLease;
 import io.idem.spi.LockStore;
@@ -137,7 +138,7 @@ public final class RedisLockStore implements LockStore {
   public LockAttempt tryAcquire(String name, String owner, Duration lease) {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(owner, "owner");
-    requirePositive("lease", lease);
+    Durations.requirePositive("lease", lease);
     Instant now = now();
     String key = RedisKeys.lock(prefix, name);
     List<Object> reply =
@@ -167,7 +168,7 @@ public final class RedisLockStore implements LockStore {
   @Override
   public boolean extend(String name, long token, Duration lease) {
     Objects.requireNonNull(name, "name");
-    requirePositive("lease", lease);
+    Durations.requirePositive("lease", lease);
     Instant now = now();
     return apply("extend of lock " + name, RedisScript.LOCK_EXTEND, name, token, now, lease);
   }
@@ -276,13 +277,6 @@ public final class RedisLockStore implements LockStore {
       throw new IllegalArgumentException("field " + field + " is missing");
     }
     return value;
-  }
-
-  private static void requirePositive(String name, Duration d) {
-    Objects.requireNonNull(d, name);
-    if (d.isNegative() || d.isZero()) {
-      throw new IllegalArgumentException(name + " must be positive, but was " + d);
-    }
   }
 
   // ---- building -----------------------------------------------------------------------------

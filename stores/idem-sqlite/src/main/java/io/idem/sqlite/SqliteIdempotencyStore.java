@@ -1,5 +1,6 @@
 package io.idem.sqlite;
 
+import io.idem.internal.Durations;
 import io.idem.jdbc.Rows;
 import io.idem.jdbc.SqlStatements;
 import io.idem.spi.ClaimRequest;
@@ -115,7 +116,7 @@ public final class SqliteIdempotencyStore implements IdempotencyStore {
 
   @Override
   public boolean complete(String key, long token, StoredResult result, Duration ttl) {
-    requirePositive("ttl", ttl);
+    Durations.requirePositive("ttl", ttl);
     Instant now = now();
     return db.withConnection(
         "complete of key " + key,
@@ -137,7 +138,7 @@ public final class SqliteIdempotencyStore implements IdempotencyStore {
     if (retryAfter.isNegative()) {
       throw new IllegalArgumentException("retryAfter must not be negative, but was " + retryAfter);
     }
-    requirePositive("ttl", ttl);
+    Durations.requirePositive("ttl", ttl);
     Instant now = now();
     Duration keep = ttl.compareTo(retryAfter) > 0 ? ttl : retryAfter;
     return db.withConnection(
@@ -162,7 +163,7 @@ public final class SqliteIdempotencyStore implements IdempotencyStore {
 
   @Override
   public boolean extend(String key, long token, Duration lease) {
-    requirePositive("lease", lease);
+    Durations.requirePositive("lease", lease);
     Instant now = now();
     long leaseUntil = now.plus(lease).toEpochMilli();
     return db.withConnection(
@@ -239,12 +240,6 @@ public final class SqliteIdempotencyStore implements IdempotencyStore {
     ps.setString(1, key);
     try (ResultSet rs = ps.executeQuery()) {
       return rs.next() ? Rows.record(rs) : null;
-    }
-  }
-
-  private static void requirePositive(String name, Duration d) {
-    if (d.isNegative() || d.isZero()) {
-      throw new IllegalArgumentException(name + " must be positive, but was " + d);
     }
   }
 }

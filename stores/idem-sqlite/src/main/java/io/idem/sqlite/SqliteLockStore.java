@@ -1,5 +1,6 @@
 package io.idem.sqlite;
 
+import io.idem.internal.Durations;
 import io.idem.jdbc.SqlStatements;
 import io.idem.spi.LockAttempt;
 import io.idem.spi.LockLease;
@@ -79,7 +80,7 @@ public final class SqliteLockStore implements LockStore {
   public LockAttempt tryAcquire(String name, String owner, Duration lease) {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(owner, "owner");
-    requirePositive("lease", lease);
+    Durations.requirePositive("lease", lease);
     return db.inTransaction(
         "acquisition of lock " + name,
         d -> {
@@ -102,7 +103,7 @@ public final class SqliteLockStore implements LockStore {
   @Override
   public boolean extend(String name, long token, Duration lease) {
     Objects.requireNonNull(name, "name");
-    requirePositive("lease", lease);
+    Durations.requirePositive("lease", lease);
     return moveLease("extend of lock " + name, name, token, lease);
   }
 
@@ -166,13 +167,6 @@ public final class SqliteLockStore implements LockStore {
           rs.getLong(3),
           Instant.ofEpochMilli(rs.getLong(4)),
           Instant.ofEpochMilli(rs.getLong(5)));
-    }
-  }
-
-  private static void requirePositive(String name, Duration d) {
-    Objects.requireNonNull(d, name);
-    if (d.isNegative() || d.isZero()) {
-      throw new IllegalArgumentException(name + " must be positive, but was " + d);
     }
   }
 }

@@ -70,33 +70,28 @@ public final class SqliteProcessedSetStore implements ProcessedSetStore {
 
   @Override
   public boolean add(String set, String member) {
-    Objects.requireNonNull(set, "set");
-    Objects.requireNonNull(member, "member");
-    return db.inTransaction(
-        "add to set " + set,
-        d -> {
-          PreparedStatement insert = d.prepare(MEMBER_INSERT);
-          insert.setString(1, set);
-          insert.setString(2, member);
-          if (insert.executeUpdate() == 0) {
-            return false;
-          }
-          touch(d, set, clock.millis());
-          return true;
-        });
+    return change("add to set " + set, MEMBER_INSERT, set, member);
   }
 
   @Override
   public boolean remove(String set, String member) {
+    return change("remove from set " + set, MEMBER_DELETE, set, member);
+  }
+
+  /**
+   * One transaction: {@code sql} (insert or delete of the member), and when it changed a row, the
+   * set's last-modified time.
+   */
+  private boolean change(String what, String sql, String set, String member) {
     Objects.requireNonNull(set, "set");
     Objects.requireNonNull(member, "member");
     return db.inTransaction(
-        "remove from set " + set,
+        what,
         d -> {
-          PreparedStatement delete = d.prepare(MEMBER_DELETE);
-          delete.setString(1, set);
-          delete.setString(2, member);
-          if (delete.executeUpdate() == 0) {
+          PreparedStatement ps = d.prepare(sql);
+          ps.setString(1, set);
+          ps.setString(2, member);
+          if (ps.executeUpdate() == 0) {
             return false;
           }
           touch(d, set, clock.millis());
