@@ -1,6 +1,6 @@
 package io.idem.bench;
 
-import java.io.IOException;
+import io.idem.bench.jobs.JobThroughput;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,7 +21,6 @@ import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.results.format.ResultFormatType;
 import org.openjdk.jmh.runner.Runner;
-import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
@@ -36,6 +35,8 @@ import org.openjdk.jmh.util.ListStatistics;
  * java -jar idem-bench/target/idem-bench.jar                  # all, 5x1s warm-up, 5x1s measured
  * java -jar idem-bench/target/idem-bench.jar --quick          # 2x500ms warm-up, 3x500ms measured
  * java -jar idem-bench/target/idem-bench.jar --include Replay --markdown replay.md
+ * # the job-queue run against db-scheduler and JobRunr (not JMH; see JobThroughput):
+ * java -jar idem-bench/target/idem-bench.jar jobs --jobs 100000 --rounds 3
  * # the store benchmarks, on PostgreSQL 17 and Redis started in each fork (about 3 to 4 minutes):
  * java -jar idem-bench/target/idem-bench.jar --include 'Redis|Postgres|Lock' \
  *     --warmup 3 --measurement 3 --markdown idem-bench/target/benchmarks-stores.md
@@ -76,7 +77,11 @@ public final class RunBenchmarks {
           "  --measurement N    measured iterations of 1 s (default 5)",
           "  --markdown FILE    also write the table as markdown",
           "  --json FILE        also write JMH's results as JSON",
-          "  --help             this text");
+          "  --help             this text",
+          "",
+          "       java -jar idem-bench.jar jobs [options]",
+          "  the side-by-side job-queue run (not JMH), io.idem.bench.jobs.JobThroughput;",
+          "  jobs --help for its options");
 
   private RunBenchmarks() {}
 
@@ -146,7 +151,11 @@ public final class RunBenchmarks {
     }
   }
 
-  public static void main(String[] argv) throws RunnerException, IOException {
+  public static void main(String[] argv) throws Exception {
+    if (argv.length > 0 && argv[0].equals("jobs")) {
+      JobThroughput.fromRunner(argv);
+      return;
+    }
     Args args;
     try {
       args = Args.parse(argv);

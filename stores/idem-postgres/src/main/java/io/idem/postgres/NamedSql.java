@@ -13,10 +13,10 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * One statement of a statements resource ({@code idempotency.sql}, {@code sets.sql}, {@code
- * locks.sql}) for one schema: {@code {schema}} replaced by the quoted schema name, and {@code
- * :name} parameters turned into JDBC {@code ?} markers that are bound by name (a name may occur
- * several times). {@code ::} casts and text in single quotes are left alone. Immutable and
- * thread-safe.
+ * locks.sql}, {@code jobs.sql}) for one schema: {@code {schema}} replaced by the quoted schema
+ * name, and {@code :name} parameters turned into JDBC {@code ?} markers that are bound by name (a
+ * name may occur several times). {@code ::} casts and text in single quotes are left alone.
+ * Immutable and thread-safe.
  */
 final class NamedSql {
 
@@ -28,6 +28,9 @@ final class NamedSql {
 
   /** The statements of {@link PostgresLockStore} and {@link PostgresAdvisoryLockStore}. */
   static final String LOCKS = "io/idem/postgres/locks.sql";
+
+  /** The statements of {@link PostgresJobStore}. */
+  static final String JOBS = "io/idem/postgres/jobs.sql";
 
   private static final Map<String, SqlStatements> RESOURCES = new ConcurrentHashMap<>();
 
@@ -115,41 +118,105 @@ final class NamedSql {
     return connection.prepareStatement(sql);
   }
 
-  void setLong(PreparedStatement ps, String parameter, long value) throws SQLException {
+  /**
+   * This statement {@code times} times over, separated by ';': one {@link PreparedStatement} that
+   * pgjdbc sends in one round trip, whose results come back one after the other. Bind the
+   * parameters of the k-th copy with the setters that take a {@code copy} (0 to times - 1).
+   */
+  String repeatedSql(int times) {
+    if (times < 1) {
+      throw new IllegalArgumentException("times must be positive, but was " + times);
+    }
+    StringBuilder sb = new StringBuilder(sql.length() * times + times * 2);
+    for (int i = 0; i < times; i++) {
+      if (i > 0) {
+        sb.append(";\n");
+      }
+      sb.append(sql);
+    }
+    return sb.toString();
+  }
+
+  /** Binds one value to every marker of {@code parameter}. */
+  @FunctionalInterface
+  private interface Binder {
+    void bind(PreparedStatement ps, int index) throws SQLException;
+  }
+
+  private void set(PreparedStatement ps, int copy, String parameter, Binder binder)
+      throws SQLException {
+    int base = copy * parameters.size();
     boolean found = false;
     for (int i = 0; i < parameters.size(); i++) {
       if (parameters.get(i).equals(parameter)) {
-        ps.setLong(i + 1, value);
+        binder.bind(ps, base + i + 1);
         found = true;
       }
     }
     requireFound(parameter, found);
+  }
+
+  void setLong(PreparedStatement ps, String parameter, long value) throws SQLException {
+    setLong(ps, 0, parameter, value);
+  }
+
+  void setLong(PreparedStatement ps, int copy, String parameter, long value) throws SQLException {
+    set(ps, copy, parameter, (p, i) -> p.setLong(i, value));
+  }
+
+  /** Binds {@code value}, or SQL NULL typed as bigint. */
+  void setLongOrNull(PreparedStatement ps, String parameter, @Nullable Long value)
+      throws SQLException {
+    setLongOrNull(ps, 0, parameter, value);
+  }
+
+  void setLongOrNull(PreparedStatement ps, int copy, String parameter, @Nullable Long value)
+      throws SQLException {
+    set(
+        ps,
+        copy,
+        parameter,
+        (p, i) -> {
+          if (value == null) {
+            p.setNull(i, Types.BIGINT);
+          } else {
+            p.setLong(i, value);
+          }
+        });
   }
 
   void setInt(PreparedStatement ps, String parameter, int value) throws SQLException {
-    boolean found = false;
-    for (int i = 0; i < parameters.size(); i++) {
-      if (parameters.get(i).equals(parameter)) {
-        ps.setInt(i + 1, value);
-        found = true;
-      }
-    }
-    requireFound(parameter, found);
+    setInt(ps, 0, parameter, value);
+  }
+
+  void setInt(PreparedStatement ps, int copy, String parameter, int value) throws SQLException {
+    set(ps, copy, parameter, (p, i) -> p.setInt(i, value));
   }
 
   void setText(PreparedStatement ps, String parameter, @Nullable String value) throws SQLException {
-    boolean found = false;
-    for (int i = 0; i < parameters.size(); i++) {
-      if (parameters.get(i).equals(parameter)) {
-        if (value == null) {
-          ps.setNull(i + 1, Types.VARCHAR);
-        } else {
-          ps.setString(i + 1, value);
-        }
-        found = true;
-      }
-    }
-    requireFound(parameter, found);
+    setText(ps, 0, parameter, value);
+  }
+
+  void setText(PreparedStatement ps, int copy, String parameter, @Nullable String value)
+      throws SQLException {
+    set(
+        ps,
+        copy,
+        parameter,
+        (p, i) -> {
+          if (value == null) {
+            p.setNull(i, Types.VARCHAR);
+          } else {
+            p.setString(i, value);
+          }
+        });
+  }
+
+  /** Binds {@code values} as a {@code text[]}. */
+  void setTextArray(PreparedStatement ps, String parameter, List<String> values)
+      throws SQLException {
+    java.sql.Array array = ps.getConnection().createArrayOf("text", values.toArray());
+    set(ps, 0, parameter, (p, i) -> p.setArray(i, array));
   }
 
   private void requireFound(String parameter, boolean found) {

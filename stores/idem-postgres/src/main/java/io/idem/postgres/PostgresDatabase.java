@@ -85,6 +85,77 @@ final class PostgresDatabase {
   }
 
   /**
+   * Runs {@code work} in one READ COMMITTED transaction on a connection of the pool (isolation and
+   * auto-commit are set for the step and restored): committed when {@code work} returns, rolled
+   * back when it throws, and run again from the start when PostgreSQL reports a serialization
+   * failure or a deadlock. {@code work} may roll back itself and go on: the next statement starts a
+   * new transaction.
+   *
+   * @param what the operation, for messages: "enqueue of 10 jobs"
+   */
+  <T> T transaction(String what, Work<T> work) {
+    Connection connection = null;
+    try {
+      connection = dataSource.getConnection();
+      if (!serverFromConnection) {
+        learnServer(connection);
+      }
+      boolean autoCommit = connection.getAutoCommit();
+      int isolation = connection.getTransactionIsolation();
+      try {
+        if (isolation != Connection.TRANSACTION_READ_COMMITTED) {
+          connection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+        }
+        if (autoCommit) {
+          connection.setAutoCommit(false);
+        }
+        for (int attempt = 1; ; attempt++) {
+          try {
+            T out = work.run(connection);
+            connection.commit();
+            return out;
+          } catch (SQLException e) {
+            rollbackQuietly(connection);
+            if (attempt >= MAX_SERIALIZATION_RETRIES || !isRetryable(e)) {
+              throw e;
+            }
+          } catch (RuntimeException | Error e) {
+            rollbackQuietly(connection);
+            throw e;
+          }
+        }
+      } finally {
+        restore(connection, autoCommit, isolation);
+      }
+    } catch (SQLException e) {
+      throw unavailable(what, e);
+    } finally {
+      closeQuietly(connection);
+    }
+  }
+
+  private static void rollbackQuietly(Connection connection) {
+    try {
+      connection.rollback();
+    } catch (SQLException e) {
+      // the connection is broken: nothing was committed
+    }
+  }
+
+  private static void restore(Connection connection, boolean autoCommit, int isolation) {
+    try {
+      if (autoCommit) {
+        connection.setAutoCommit(true);
+      }
+      if (isolation != Connection.TRANSACTION_READ_COMMITTED) {
+        connection.setTransactionIsolation(isolation);
+      }
+    } catch (SQLException e) {
+      // the connection is broken; the pool finds out when it is given back
+    }
+  }
+
+  /**
    * A connection of the pool that the caller keeps and gives back itself ({@link #closeQuietly}):
    * {@link PostgresAdvisoryLockStore} holds one per held lock. The server's address is learnt from
    * it as in {@link #run}.

@@ -14,7 +14,9 @@ import java.util.Set;
 /**
  * The Lua scripts of this package's stores, one per atomic step, read from {@code
  * io/idem/redis/*.lua}, with the SHA-1 digest that {@code EVALSHA} names them by. Each store loads
- * its own group ({@link #RECORD_STEPS}, {@link #SET_STEPS}, {@link #LOCK_STEPS}) when it is built.
+ * its own group ({@link #RECORD_STEPS}, {@link #SET_STEPS}, {@link #LOCK_STEPS}, {@link
+ * #JOB_STEPS}) when it is built. The job scripts share their functions: each is {@code
+ * job-lib.lua} followed by its own text, so each step is still one script.
  */
 enum RedisScript {
   CLAIM("claim.lua"),
@@ -28,7 +30,19 @@ enum RedisScript {
   SET_CLEAR("set-clear.lua"),
   LOCK_ACQUIRE("lock-acquire.lua"),
   LOCK_EXTEND("lock-extend.lua"),
-  LOCK_RELEASE("lock-release.lua");
+  LOCK_RELEASE("lock-release.lua"),
+  JOB_ENQUEUE("job-enqueue.lua", Lib.JOB),
+  JOB_CLAIM("job-claim.lua", Lib.JOB),
+  JOB_HEARTBEAT("job-heartbeat.lua", Lib.JOB),
+  JOB_COMPLETE("job-complete.lua", Lib.JOB),
+  JOB_FAIL("job-fail.lua", Lib.JOB),
+  JOB_RELEASE("job-release.lua", Lib.JOB),
+  JOB_CANCEL("job-cancel.lua", Lib.JOB),
+  JOB_RETRY("job-retry.lua", Lib.JOB),
+  JOB_MAINTAIN("job-maintain.lua", Lib.JOB),
+  JOB_PURGE("job-purge.lua", Lib.JOB),
+  JOB_STATS("job-stats.lua", Lib.JOB),
+  JOB_LIST("job-list.lua", Lib.JOB);
 
   /** The steps of {@link RedisIdempotencyStore}. */
   static final Set<RedisScript> RECORD_STEPS =
@@ -42,13 +56,35 @@ enum RedisScript {
   static final Set<RedisScript> LOCK_STEPS =
       Collections.unmodifiableSet(EnumSet.of(LOCK_ACQUIRE, LOCK_EXTEND, LOCK_RELEASE));
 
+  /** The steps of {@link RedisJobStore}. */
+  static final Set<RedisScript> JOB_STEPS =
+      Collections.unmodifiableSet(
+          EnumSet.of(
+              JOB_ENQUEUE,
+              JOB_CLAIM,
+              JOB_HEARTBEAT,
+              JOB_COMPLETE,
+              JOB_FAIL,
+              JOB_RELEASE,
+              JOB_CANCEL,
+              JOB_RETRY,
+              JOB_MAINTAIN,
+              JOB_PURGE,
+              JOB_STATS,
+              JOB_LIST));
+
   private final String resource;
   private final String body;
   private final String sha;
 
   RedisScript(String resource) {
+    this(resource, "");
+  }
+
+  /** A script whose text is {@code prelude} (shared functions) followed by the resource's. */
+  RedisScript(String resource, String prelude) {
     this.resource = resource;
-    this.body = read(resource);
+    this.body = prelude + read(resource);
     this.sha = sha1(body);
   }
 
@@ -65,6 +101,11 @@ enum RedisScript {
   /** The lower-case hex SHA-1 of the script, as Redis names it. */
   String sha() {
     return sha;
+  }
+
+  /** The shared text of the job scripts (a holder class, so the constants can use it). */
+  private static final class Lib {
+    static final String JOB = read("job-lib.lua") + "\n";
   }
 
   private static String read(String resource) {

@@ -13,6 +13,7 @@ import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Objects;
@@ -52,6 +53,8 @@ final class RedisStoreConnection implements AutoCloseable {
   private final String server;
   private final String prefix;
   private final Duration commandTimeout;
+  private final RedisClient client;
+  private final RedisURI uri;
   private final @Nullable RedisClient ownedClient;
   private final StatefulRedisConnection<String, String> connection;
   private final RedisAsyncCommands<String, String> redis;
@@ -60,11 +63,15 @@ final class RedisStoreConnection implements AutoCloseable {
       String server,
       String prefix,
       Duration commandTimeout,
+      RedisClient client,
+      RedisURI uri,
       @Nullable RedisClient ownedClient,
       StatefulRedisConnection<String, String> connection) {
     this.server = server;
     this.prefix = prefix;
     this.commandTimeout = commandTimeout;
+    this.client = client;
+    this.uri = uri;
     this.ownedClient = ownedClient;
     this.connection = connection;
     this.redis = connection.async();
@@ -104,7 +111,7 @@ final class RedisStoreConnection implements AutoCloseable {
           "Redis at " + server + " (prefix " + prefix + "): connect failed: " + e.getMessage(), e);
     }
     connection.setTimeout(commandTimeout);
-    return new RedisStoreConnection(server, prefix, commandTimeout, owned, connection);
+    return new RedisStoreConnection(server, prefix, commandTimeout, c, uri, owned, connection);
   }
 
   /** {@code host:port} of the server (or its socket, or its Sentinel master), for messages. */
@@ -123,6 +130,23 @@ final class RedisStoreConnection implements AutoCloseable {
   /** The asynchronous commands of the connection, for {@link #call} and {@link #start}. */
   RedisAsyncCommands<String, String> commands() {
     return redis;
+  }
+
+  /**
+   * A new publish/subscribe connection to the same server on the same client (Lettuce subscribes
+   * it again to its channels after a reconnect); the caller closes it.
+   *
+   * @throws StoreUnavailableException when Redis cannot be reached
+   */
+  StatefulRedisPubSubConnection<String, String> connectPubSub(String op) {
+    try {
+      StatefulRedisPubSubConnection<String, String> c =
+          client.connectPubSub(StringCodec.UTF8, uri);
+      c.setTimeout(commandTimeout);
+      return c;
+    } catch (RedisException e) {
+      throw unavailable(op, String.valueOf(e.getMessage()), e);
+    }
   }
 
   /** Sends {@code command} and waits for its answer, at most the command timeout. */

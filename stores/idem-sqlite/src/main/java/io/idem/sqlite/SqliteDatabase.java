@@ -3,6 +3,7 @@ package io.idem.sqlite;
 import io.idem.StoreUnavailableException;
 import io.idem.jdbc.SchemaMigrator;
 import io.idem.spi.IdempotencyStore;
+import io.idem.spi.JobStore;
 import io.idem.spi.LockStore;
 import io.idem.spi.ProcessedSetStore;
 import java.io.IOException;
@@ -33,7 +34,9 @@ import org.sqlite.SQLiteConfig;
  *   <li>{@link #processedSetStore()}: the processed sets of deduplication trackers ({@link
  *       SqliteProcessedSetStore}, tables {@code idem_set_members} and {@code idem_sets});
  *   <li>{@link #lockStore()}: leased locks with fencing tokens ({@link SqliteLockStore}, table
- *       {@code idem_locks}).
+ *       {@code idem_locks});
+ *   <li>{@link #jobStore()}: unique jobs ({@link SqliteJobStore}, tables {@code idem_jobs} and
+ *       {@code idem_job_duplicates}).
  * </ul>
  *
  * <pre>{@code
@@ -41,6 +44,7 @@ import org.sqlite.SQLiteConfig;
  *   Idem idem = Idem.builder(db.idempotencyStore()).build();
  *   LockStore locks = db.lockStore();
  *   ProcessedSetStore sets = db.processedSetStore();
+ *   JobStore jobs = db.jobStore();
  * }
  * }</pre>
  *
@@ -77,6 +81,7 @@ public final class SqliteDatabase implements AutoCloseable {
   private final SqliteIdempotencyStore idempotencyStore;
   private final SqliteProcessedSetStore processedSetStore;
   private final SqliteLockStore lockStore;
+  private final SqliteJobStore jobStore;
   private volatile boolean closed;
 
   private SqliteDatabase(Builder b) {
@@ -111,6 +116,7 @@ public final class SqliteDatabase implements AutoCloseable {
     this.idempotencyStore = new SqliteIdempotencyStore(this, false);
     this.processedSetStore = new SqliteProcessedSetStore(this, false);
     this.lockStore = new SqliteLockStore(this, false);
+    this.jobStore = new SqliteJobStore(this, false);
   }
 
   /** Opens (creating when missing) the database at {@code path}, with the defaults. */
@@ -150,6 +156,14 @@ public final class SqliteDatabase implements AutoCloseable {
   /** The lock store in this database. Closing it does nothing: close the database instead. */
   public LockStore lockStore() {
     return lockStore;
+  }
+
+  /**
+   * The job store in this database. Closing it does nothing: close the database instead. Its
+   * subscribers hear of jobs enqueued through this database only (see {@link SqliteJobStore}).
+   */
+  public JobStore jobStore() {
+    return jobStore;
   }
 
   /** Closes the connection; the stores of this database fail from then on. */

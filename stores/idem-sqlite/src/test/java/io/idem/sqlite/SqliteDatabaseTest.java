@@ -49,6 +49,9 @@ class SqliteDatabaseTest {
         assertThat(rs.next()).isTrue();
         assertThat(rs.getInt(1)).isEqualTo(2);
         assertThat(rs.getString(2)).isEqualTo("sets_and_locks");
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getInt(1)).isEqualTo(3);
+        assertThat(rs.getString(2)).isEqualTo("jobs");
         assertThat(rs.next()).as("applied once").isFalse();
       }
     }
@@ -68,7 +71,7 @@ class SqliteDatabaseTest {
     assertThatThrownBy(() -> SqliteDatabase.open(db))
         .isInstanceOf(StoreUnavailableException.class)
         .hasMessageContaining("999")
-        .hasMessageContaining("(2)")
+        .hasMessageContaining("(3)")
         .hasMessageContaining(db.toAbsolutePath().toString());
   }
 

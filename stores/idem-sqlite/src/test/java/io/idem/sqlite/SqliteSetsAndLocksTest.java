@@ -50,7 +50,7 @@ class SqliteSetsAndLocksTest {
   }
 
   @Test
-  void aDatabaseOfSchemaVersion1IsMigratedToVersion2AndKeepsItsRecords() throws Exception {
+  void aDatabaseOfSchemaVersion1IsMigratedToTheLatestAndKeepsItsRecords() throws Exception {
     Path file = dir.resolve("idem.db");
     long far = clock.millis() + Duration.ofDays(1).toMillis();
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
@@ -83,7 +83,7 @@ class SqliteSetsAndLocksTest {
 
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
         Statement s = c.createStatement()) {
-      assertThat(versions(s)).containsExactly(1, 2);
+      assertThat(versions(s)).containsExactly(1, 2, 3);
     }
   }
 

@@ -1,0 +1,513 @@
+package io.idem.job;
+
+import io.idem.StoreUnavailableException;
+import io.idem.spi.JobClaim;
+import io.idem.spi.JobStore;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A worker: claims due jobs of its queues and of the registered types under a lease, runs their
+ * handlers on its executor, extends the leases of running jobs by heartbeat, and writes each
+ * attempt's end (SUCCEEDED, FAILED with a retry at the backoff, DEAD) fenced by the claim's token.
+ *
+ * <ol>
+ *   <li>A dispatcher thread claims up to the free slots (concurrency - running) in one {@link
+ *       JobStore#claim}; when nothing more is due it waits for a wake-up from the store ({@link
+ *       JobStore#subscribe}: LISTEN/NOTIFY, pub/sub, or in-process) or the poll interval.
+ *   <li>One scheduled task extends every running job's lease; a refused heartbeat (the job was
+ *       cancelled or recovered by another worker) interrupts the handler and nothing is written.
+ *   <li>A job's timeout interrupts its handler and counts as a failed attempt.
+ *   <li>Another scheduled task runs {@link JobStore#maintain}: dead workers' jobs come back, stale
+ *       ones expire, due ones are promoted.
+ *   <li>{@link #shutdown} stops claiming, waits for running jobs up to a grace period, then
+ *       interrupts the rest and releases them to the queue (their attempt given back).
+ * </ol>
+ *
+ * Thread-safe.
+ */
+public final class Worker implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(Worker.class);
+  private static final AtomicInteger SEQ = new AtomicInteger();
+
+  private final Jobs jobs;
+  private final JobStore store;
+  private final WorkerOptions options;
+  private final Set<String> types;
+  private final ExecutorService executor;
+  private final boolean ownsExecutor;
+  private final ScheduledExecutorService timers;
+  private final Semaphore wake = new Semaphore(0);
+  private final Map<String, Execution> running = new ConcurrentHashMap<>();
+  private final Thread dispatcher;
+  private volatile boolean stopping;
+  private volatile boolean draining;
+  private @Nullable AutoCloseable subscription;
+  private @Nullable ScheduledFuture<?> heartbeats;
+  private @Nullable ScheduledFuture<?> maintenance;
+
+  Worker(Jobs jobs, WorkerOptions options) {
+    this.jobs = jobs;
+    this.store = jobs.store();
+    this.options = options;
+    this.types = jobs.handledTypes();
+    int n = SEQ.incrementAndGet();
+    if (options.executor() != null) {
+      this.executor = options.executor();
+      this.ownsExecutor = false;
+    } else {
+      this.executor =
+          Executors.newFixedThreadPool(options.concurrency(), threads("idem-job-" + n + "-"));
+      this.ownsExecutor = true;
+    }
+    this.timers = Executors.newScheduledThreadPool(1, threads("idem-job-timer-" + n + "-"));
+    this.dispatcher = new Thread(this::dispatch, "idem-job-dispatcher-" + n);
+    this.dispatcher.setDaemon(true);
+  }
+
+  private static ThreadFactory threads(String prefix) {
+    AtomicInteger i = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + i.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  void start() {
+    subscription = store.subscribe(wake::release);
+    long hb = options.heartbeatEvery().toMillis();
+    heartbeats = timers.scheduleWithFixedDelay(this::heartbeat, hb, hb, TimeUnit.MILLISECONDS);
+    long m = options.maintenanceInterval().toMillis();
+    maintenance = timers.scheduleWithFixedDelay(this::maintain, 0, m, TimeUnit.MILLISECONDS);
+    dispatcher.start();
+    log.info("job worker {} started", options);
+  }
+
+  /** This worker's options. */
+  public WorkerOptions options() {
+    return options;
+  }
+
+  /** How many jobs this worker runs now. */
+  public int runningCount() {
+    return running.size();
+  }
+
+  /** Wakes the dispatcher now (for example after enqueueing from a process without wake-ups). */
+  public void wakeUp() {
+    wake.release();
+  }
+
+  // ---- dispatch -------------------------------------------------------------------------------
+
+  private void dispatch() {
+    long storeBackoff = 50;
+    while (!stopping) {
+      try {
+        int free = options.concurrency() - running.size();
+        if (free > 0) {
+          List<Job> claimed =
+              store.claim(
+                  new JobClaim(
+                      options.queues(),
+                      types,
+                      options.workerId(),
+                      options.lease(),
+                      Math.min(free, 1000)));
+          storeBackoff = 50;
+          for (Job j : claimed) {
+            launch(j);
+          }
+          if (claimed.size() == free) {
+            continue; // there may be more due: look again as soon as a slot frees
+          }
+        }
+        wake.tryAcquire(options.pollInterval().toMillis(), TimeUnit.MILLISECONDS);
+        wake.drainPermits();
+      } catch (InterruptedException e) {
+        if (stopping) {
+          return;
+        }
+      } catch (RuntimeException e) {
+        log.warn(
+            "job worker {}: claim failed, trying again in {} ms: {}",
+            options.workerId(),
+            storeBackoff,
+            e.getMessage());
+        sleepQuietly(storeBackoff);
+        storeBackoff = Math.min(5_000, storeBackoff * 2);
+      }
+    }
+  }
+
+  private void launch(Job job) {
+    Execution e = new Execution(job);
+    running.put(job.id(), e);
+    try {
+      executor.execute(e);
+    } catch (RejectedExecutionException rejected) {
+      running.remove(job.id());
+      writeEnd(job, "release", () -> store.release(job.id(), job.token()));
+    }
+  }
+
+  // ---- heartbeats and maintenance -------------------------------------------------------------
+
+  private void heartbeat() {
+    for (Execution e : running.values()) {
+      if (e.finished) {
+        continue;
+      }
+      try {
+        if (!store.heartbeat(e.job.id(), e.job.token(), options.lease())) {
+          e.stop(Stop.LEASE_LOST);
+        }
+      } catch (RuntimeException ex) {
+        log.warn(
+            "job worker {}: heartbeat of job {} failed: {}",
+            options.workerId(),
+            e.job.id(),
+            ex.getMessage());
+      }
+    }
+  }
+
+  private void maintain() {
+    try {
+      MaintenanceResult r = store.maintain();
+      if (!r.equals(MaintenanceResult.NONE)) {
+        log.info("job maintenance: {}", r);
+        jobs.tell(l -> l.maintained(r));
+        if (r.recovered() + r.promoted() > 0) {
+          wake.release();
+        }
+      }
+    } catch (RuntimeException e) {
+      log.warn("job maintenance failed: {}", e.getMessage());
+    }
+  }
+
+  // ---- one attempt ----------------------------------------------------------------------------
+
+  private enum Stop {
+    LEASE_LOST,
+    TIMEOUT,
+    SHUTDOWN
+  }
+
+  /** One attempt of a claimed job. */
+  private final class Execution implements Runnable, JobContext<Object> {
+    final Job job;
+    private @Nullable Object args;
+    private @Nullable Thread thread;
+    private @Nullable Stop stop;
+    private @Nullable ScheduledFuture<?> timeout;
+    volatile boolean finished;
+
+    Execution(Job job) {
+      this.job = job;
+    }
+
+    @Override
+    public Job job() {
+      return job;
+    }
+
+    @Override
+    public Object args() {
+      return args;
+    }
+
+    @Override
+    public synchronized boolean isStopping() {
+      return stop != null || draining;
+    }
+
+    /** Stops the handler (interrupting it) unless it has already returned. */
+    synchronized void stop(Stop why) {
+      if (finished || stop != null) {
+        return;
+      }
+      stop = why;
+      if (thread != null) {
+        thread.interrupt();
+      }
+    }
+
+    private synchronized @Nullable Stop begin() {
+      thread = Thread.currentThread();
+      return stop;
+    }
+
+    /** The handler returned or threw: no interrupt may come after this. */
+    private synchronized @Nullable Stop end() {
+      finished = true;
+      thread = null;
+      Thread.interrupted(); // clear an interrupt that raced with the return
+      if (timeout != null) {
+        timeout.cancel(false);
+      }
+      return stop;
+    }
+
+    @Override
+    public void run() {
+      try {
+        runAttempt();
+      } finally {
+        running.remove(job.id());
+        wake.release();
+      }
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private void runAttempt() {
+      Jobs.Registration reg = jobs.handler(job.type());
+      if (reg == null) { // cannot happen: claims name the registered types
+        writeEnd(job, "release", () -> store.release(job.id(), job.token()));
+        return;
+      }
+      try {
+        args = jobs.mapper().readValue(job.args(), reg.argsType());
+      } catch (Exception e) {
+        finished = true;
+        IllegalArgumentException bad =
+            new IllegalArgumentException(
+                "args of job "
+                    + job.id()
+                    + " cannot be read as "
+                    + reg.argsType().getName()
+                    + ": "
+                    + e.getMessage(),
+                e);
+        Optional<Job> after =
+            writeEnd(job, "fail", () -> store.fail(job.id(), job.token(), describe(bad), null));
+        after.ifPresent(j -> jobs.tell(l -> l.failed(j, bad)));
+        return;
+      }
+      Duration limit = job.timeout();
+      if (limit != null) {
+        timeout =
+            timers.schedule(() -> stop(Stop.TIMEOUT), limit.toMillis(), TimeUnit.MILLISECONDS);
+      }
+      Stop early = begin();
+      if (early != null) {
+        end();
+        afterStop(early, null);
+        return;
+      }
+      jobs.tell(l -> l.started(job));
+      long startNanos = System.nanoTime();
+      Object result;
+      Throwable failure = null;
+      result = null;
+      try {
+        result = reg.handler().handle(this);
+      } catch (Throwable t) {
+        failure = t;
+      }
+      Stop why = end();
+      if (why != null) {
+        afterStop(why, failure);
+        return;
+      }
+      if (failure == null) {
+        String json;
+        try {
+          json = result == null ? null : jobs.mapper().writeValueAsString(result);
+        } catch (Exception e) {
+          failure =
+              new IllegalArgumentException(
+                  "result of job " + job.id() + " cannot be written as JSON: " + e.getMessage(), e);
+          json = null;
+        }
+        if (failure == null) {
+          String resultJson = json;
+          Duration took = Duration.ofNanos(System.nanoTime() - startNanos);
+          Optional<Job> done =
+              writeEnd(job, "complete", () -> store.complete(job.id(), job.token(), resultJson));
+          if (done.isPresent()) {
+            jobs.tell(l -> l.succeeded(done.get(), took));
+          } else {
+            leaseLost();
+          }
+          return;
+        }
+      }
+      failed(reg.retry(), failure);
+    }
+
+    private void failed(RetryPolicy retry, Throwable failure) {
+      Instant retryAt = null;
+      if (retry.retries(failure) && job.attempt() < job.maxAttempts()) {
+        retryAt = jobs.now().plus(retry.delayAfter(job.attempt(), ThreadLocalRandom.current()));
+      }
+      Instant at = retryAt;
+      Optional<Job> after =
+          writeEnd(job, "fail", () -> store.fail(job.id(), job.token(), describe(failure), at));
+      if (after.isPresent()) {
+        jobs.tell(l -> l.failed(after.get(), failure));
+      } else {
+        leaseLost();
+      }
+    }
+
+    private void afterStop(Stop why, @Nullable Throwable failure) {
+      switch (why) {
+        case LEASE_LOST -> leaseLost();
+        case SHUTDOWN -> writeEnd(job, "release", () -> store.release(job.id(), job.token()));
+        case TIMEOUT -> {
+          Jobs.Registration<?> reg = jobs.handler(job.type());
+          JobTimeoutException t = new JobTimeoutException(job.id(), job.timeout(), failure);
+          failed(reg == null ? RetryPolicy.DEFAULT : reg.retry(), t);
+        }
+      }
+    }
+
+    private void leaseLost() {
+      log.info("job {} (attempt {}) lost its lease: nothing written", job.id(), job.attempt());
+      jobs.tell(l -> l.leaseLost(job));
+    }
+  }
+
+  /**
+   * Writes an attempt's end, trying again while the store is unreachable, for up to the lease
+   * (after that another worker may have taken the job and the write would be refused anyway).
+   */
+  private Optional<Job> writeEnd(Job job, String what, Supplier<Optional<Job>> write) {
+    long deadline = System.nanoTime() + options.lease().toNanos();
+    long pause = 50;
+    while (true) {
+      try {
+        return write.get();
+      } catch (StoreUnavailableException e) {
+        if (System.nanoTime() + pause * 1_000_000 > deadline) {
+          log.warn(
+              "job {}: {} failed and the lease is over; the job will be recovered: {}",
+              job.id(),
+              what,
+              e.getMessage());
+          return Optional.empty();
+        }
+        sleepQuietly(pause);
+        pause = Math.min(2_000, pause * 2);
+      }
+    }
+  }
+
+  private static String describe(Throwable t) {
+    String s = t.getClass().getName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
+    return s.length() > 4000 ? s.substring(0, 4000) + "..." : s;
+  }
+
+  private static void sleepQuietly(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  // ---- shutdown -------------------------------------------------------------------------------
+
+  /**
+   * Stops claiming, lets running jobs finish for up to {@code grace}, then interrupts the rest and
+   * releases them to the queue (their attempt given back), and stops the worker's threads.
+   *
+   * @return true when every running job finished within the grace period
+   */
+  public boolean shutdown(Duration grace) {
+    if (stopping) {
+      return running.isEmpty();
+    }
+    stopping = true;
+    dispatcher.interrupt();
+    closeSubscription();
+    try {
+      dispatcher.join(TimeUnit.SECONDS.toMillis(10));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    long deadline = System.nanoTime() + grace.toNanos();
+    while (!running.isEmpty() && System.nanoTime() < deadline) {
+      sleepQuietly(10);
+    }
+    boolean clean = running.isEmpty();
+    if (!clean) {
+      draining = true;
+      for (Execution e : running.values()) {
+        e.stop(Stop.SHUTDOWN);
+      }
+      long releaseDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      while (!running.isEmpty() && System.nanoTime() < releaseDeadline) {
+        sleepQuietly(10);
+      }
+      for (Execution e : running.values()) { // handlers that ignore interrupts: release for them
+        writeEnd(e.job, "release", () -> store.release(e.job.id(), e.job.token()));
+      }
+    }
+    if (heartbeats != null) {
+      heartbeats.cancel(false);
+    }
+    if (maintenance != null) {
+      maintenance.cancel(false);
+    }
+    timers.shutdownNow();
+    if (ownsExecutor) {
+      executor.shutdownNow();
+    }
+    log.info(
+        "job worker {} stopped ({})",
+        options.workerId(),
+        clean ? "every job finished" : "unfinished jobs released");
+    return clean;
+  }
+
+  private void closeSubscription() {
+    AutoCloseable s = subscription;
+    if (s != null) {
+      try {
+        s.close();
+      } catch (Exception e) {
+        log.debug("closing the job subscription failed", e);
+      }
+    }
+  }
+
+  /** {@link #shutdown} with a 30-second grace period. */
+  @Override
+  public void close() {
+    shutdown(Duration.ofSeconds(30));
+  }
+
+  @Override
+  public String toString() {
+    return "Worker["
+        + options.workerId()
+        + ", running "
+        + running.size()
+        + (stopping ? ", stopped" : "")
+        + "]";
+  }
+}

@@ -1,0 +1,343 @@
+package io.idem.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.idem.Idem;
+import io.idem.Outcome;
+import io.idem.memory.InMemoryIdempotencyStore;
+import io.idem.memory.InMemoryJobStore;
+import io.idem.spi.JobClaim;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Workers on the in-memory store and the system clock: handlers, retries, timeouts, shutdown. */
+class WorkerTest {
+
+  record Greet(String name, int times) {}
+
+  private static final RetryPolicy FAST =
+      RetryPolicy.exponential(Duration.ofMillis(10), Duration.ofMillis(40)).jitter(0);
+
+  private final InMemoryJobStore store = InMemoryJobStore.create();
+  private final List<Worker> workers = new CopyOnWriteArrayList<>();
+  private final List<String> events = new CopyOnWriteArrayList<>();
+  private final Jobs jobs =
+      Jobs.builder(store)
+          .defaultRetry(FAST)
+          .listener(
+              new JobListener() {
+                @Override
+                public void leaseLost(Job job) {
+                  events.add("lost " + job.id());
+                }
+
+                @Override
+                public void failed(Job job, Throwable failure) {
+                  events.add("failed " + job.id() + " " + job.state());
+                }
+              })
+          .build();
+
+  private Worker start(WorkerOptions o) {
+    Worker w = jobs.startWorker(o);
+    workers.add(w);
+    return w;
+  }
+
+  private static WorkerOptions quick() {
+    return WorkerOptions.defaults()
+        .concurrency(4)
+        .pollInterval(Duration.ofHours(1)) // only wake-ups: proves they work
+        .heartbeatEvery(Duration.ofMillis(20))
+        .maintenanceInterval(Duration.ofMillis(50));
+  }
+
+  @AfterEach
+  void stop() {
+    workers.forEach(w -> w.shutdown(Duration.ofSeconds(2)));
+  }
+
+  private Job awaitState(String id, JobState state) {
+    await().atMost(Duration.ofSeconds(10)).until(() -> jobs.get(id).orElseThrow().state() == state);
+    return jobs.get(id).orElseThrow();
+  }
+
+  @Test
+  void aWorkerRunsTheHandlerWithDecodedArgsAndKeepsTheResult() {
+    jobs.register(
+        "greet", Greet.class, ctx -> "hello " + ctx.args().name() + " x" + ctx.args().times());
+    start(quick());
+
+    EnqueueResult r = jobs.enqueue(JobRequest.of("greet", new Greet("Zoë", 2)));
+
+    Job done = awaitState(r.job().id(), JobState.SUCCEEDED);
+    assertThat(done.result()).isEqualTo("\"hello Zoë x2\"");
+    assertThat(done.attempt()).isEqualTo(1);
+    assertThat(done.args()).isEqualTo("{\"name\":\"Zoë\",\"times\":2}");
+  }
+
+  @Test
+  void aFailingAttemptIsRetriedWithBackoffUntilItSucceeds() {
+    AtomicInteger calls = new AtomicInteger();
+    jobs.register(
+        "flaky",
+        Greet.class,
+        ctx -> {
+          if (calls.incrementAndGet() < 3) {
+            throw new IllegalStateException("smtp down " + ctx.attempt());
+          }
+          return ctx.attempt();
+        });
+    start(quick().pollInterval(Duration.ofMillis(20)));
+
+    Job j = jobs.enqueue(JobRequest.of("flaky", new Greet("a", 1))).job();
+
+    Job done = awaitState(j.id(), JobState.SUCCEEDED);
+    assertThat(done.attempt()).isEqualTo(3);
+    assertThat(done.result()).isEqualTo("3");
+    assertThat(done.lastError()).contains("IllegalStateException: smtp down 2");
+  }
+
+  @Test
+  void attemptsUsedUpOrAFailureNeverRetriedMakeTheJobDead() {
+    jobs.register(
+        "always",
+        Greet.class,
+        ctx -> {
+          throw new IllegalStateException("nope");
+        });
+    jobs.register(
+        "fatal",
+        Greet.class,
+        FAST.noRetryOn(IllegalArgumentException.class),
+        ctx -> {
+          throw new IllegalArgumentException("bad address");
+        });
+    start(quick().pollInterval(Duration.ofMillis(20)));
+
+    Job a = jobs.enqueue(JobRequest.of("always", null).maxAttempts(2)).job();
+    Job f = jobs.enqueue(JobRequest.of("fatal", null).maxAttempts(5)).job();
+
+    assertThat(awaitState(a.id(), JobState.DEAD).attempt()).isEqualTo(2);
+    Job fatal = awaitState(f.id(), JobState.DEAD);
+    assertThat(fatal.attempt()).isEqualTo(1);
+    assertThat(fatal.lastError()).contains("bad address");
+  }
+
+  @Test
+  void argsThatCannotBeReadMakeTheJobDeadNamingTheType() {
+    jobs.register("greet", Greet.class, ctx -> null);
+    start(quick());
+    Job j = jobs.enqueue(JobRequest.of("greet", List.of(1, 2))).job();
+    Job dead = awaitState(j.id(), JobState.DEAD);
+    assertThat(dead.lastError()).contains(Greet.class.getName()).contains(j.id());
+  }
+
+  @Test
+  void anAttemptPastItsTimeoutIsInterruptedAndCountsAsFailed() {
+    AtomicInteger calls = new AtomicInteger();
+    jobs.register(
+        "slow",
+        Greet.class,
+        ctx -> {
+          if (calls.incrementAndGet() == 1) {
+            Thread.sleep(10_000);
+          }
+          return "fast the second time";
+        });
+    start(quick().pollInterval(Duration.ofMillis(20)));
+
+    Job j = jobs.enqueue(JobRequest.of("slow", null).timeout(Duration.ofMillis(100))).job();
+
+    Job done = awaitState(j.id(), JobState.SUCCEEDED);
+    assertThat(done.attempt()).isEqualTo(2);
+    assertThat(done.lastError()).contains("JobTimeoutException").contains("PT0.1S");
+  }
+
+  @Test
+  void cancellingARunningJobInterruptsItsHandlerAndNothingIsWritten() throws Exception {
+    CountDownLatch started = new CountDownLatch(1);
+    AtomicReference<Boolean> sawStop = new AtomicReference<>();
+    jobs.register(
+        "long",
+        Greet.class,
+        ctx -> {
+          started.countDown();
+          try {
+            Thread.sleep(10_000);
+          } catch (InterruptedException e) {
+            sawStop.set(ctx.isStopping());
+            throw e;
+          }
+          return null;
+        });
+    start(quick());
+    Job j = jobs.enqueue(JobRequest.of("long", null)).job();
+    assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
+
+    jobs.cancel(j.id());
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> events.contains("lost " + j.id()));
+    assertThat(sawStop.get()).isTrue();
+    assertThat(jobs.get(j.id()).orElseThrow().state()).isEqualTo(JobState.CANCELLED);
+  }
+
+  @Test
+  void shutdownReleasesJobsThatDoNotFinishInTheGracePeriod() throws Exception {
+    CountDownLatch started = new CountDownLatch(1);
+    jobs.register(
+        "long",
+        Greet.class,
+        ctx -> {
+          started.countDown();
+          Thread.sleep(10_000);
+          return null;
+        });
+    Worker w = start(quick());
+    Job j = jobs.enqueue(JobRequest.of("long", null)).job();
+    assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
+
+    boolean clean = w.shutdown(Duration.ofMillis(100));
+
+    assertThat(clean).isFalse();
+    Job released = jobs.get(j.id()).orElseThrow();
+    assertThat(released.state()).isEqualTo(JobState.QUEUED);
+    assertThat(released.attempt()).isZero();
+  }
+
+  @Test
+  void shutdownLetsRunningJobsFinishWithinTheGracePeriod() throws Exception {
+    CountDownLatch started = new CountDownLatch(1);
+    jobs.register(
+        "short",
+        Greet.class,
+        ctx -> {
+          started.countDown();
+          Thread.sleep(200);
+          return "done";
+        });
+    Worker w = start(quick());
+    Job j = jobs.enqueue(JobRequest.of("short", null)).job();
+    assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
+
+    assertThat(w.shutdown(Duration.ofSeconds(5))).isTrue();
+    assertThat(jobs.get(j.id()).orElseThrow().state()).isEqualTo(JobState.SUCCEEDED);
+    assertThat(w.toString()).contains("stopped");
+  }
+
+  @Test
+  void aJobOfADeadWorkerIsRecoveredByLeaseAndRunByAnother() {
+    jobs.register("greet", Greet.class, ctx -> "attempt " + ctx.attempt());
+    Job j = jobs.enqueue(JobRequest.of("greet", null)).job();
+    // a worker that claims and then dies: nobody heartbeats its lease
+    List<Job> claimed =
+        store.claim(new JobClaim(List.of("default"), Set.of(), "dead", Duration.ofMillis(100), 1));
+    assertThat(claimed).hasSize(1);
+
+    start(quick());
+
+    Job done = awaitState(j.id(), JobState.SUCCEEDED);
+    assertThat(done.result()).isEqualTo("\"attempt 2\"");
+    assertThat(done.lastError()).contains("dead").contains("expired");
+    assertThat(store.complete(j.id(), claimed.get(0).token(), null)).isEmpty();
+  }
+
+  @Test
+  void anExpiredJobIsNeverRun() {
+    AtomicInteger calls = new AtomicInteger();
+    jobs.register("greet", Greet.class, ctx -> calls.incrementAndGet());
+    Job j =
+        jobs.enqueue(
+                JobRequest.of("greet", null).expiresAt(java.time.Instant.now().minusSeconds(1)))
+            .job();
+    start(quick());
+    awaitState(j.id(), JobState.EXPIRED);
+    assertThat(calls.get()).isZero();
+  }
+
+  @Test
+  void handlersRunOnAnInjectedExecutor() throws Exception {
+    ExecutorService mine =
+        Executors.newFixedThreadPool(2, r -> new Thread(r, "mine-" + System.nanoTime()));
+    try {
+      jobs.register("where", Greet.class, ctx -> Thread.currentThread().getName());
+      start(quick().executor(mine));
+      Job j = jobs.enqueue(JobRequest.of("where", null)).job();
+      assertThat(awaitState(j.id(), JobState.SUCCEEDED).result()).startsWith("\"mine-");
+    } finally {
+      workers.forEach(w -> w.shutdown(Duration.ofSeconds(1)));
+      assertThat(mine.isShutdown())
+          .as("the worker never shuts down an injected executor")
+          .isFalse();
+      mine.shutdownNow();
+    }
+  }
+
+  @Test
+  void theIdempotencyKeyMakesTheEffectOnceAcrossRetries() {
+    Idem idem = Idem.builder(InMemoryIdempotencyStore.create()).build();
+    AtomicInteger effects = new AtomicInteger();
+    AtomicInteger calls = new AtomicInteger();
+    jobs.register(
+        "charge",
+        Greet.class,
+        ctx -> {
+          Outcome<Integer> o =
+              idem.once(ctx.idempotencyKey(), ctx.args(), effects::incrementAndGet);
+          if (calls.incrementAndGet() == 1) {
+            throw new IllegalStateException("crashed after the effect");
+          }
+          return o.value();
+        });
+    start(quick().pollInterval(Duration.ofMillis(20)));
+
+    Job j = jobs.enqueue(JobRequest.of("charge", new Greet("x", 1))).job();
+
+    Job done = awaitState(j.id(), JobState.SUCCEEDED);
+    assertThat(done.attempt()).isEqualTo(2);
+    assertThat(effects.get()).isEqualTo(1);
+    assertThat(done.result()).isEqualTo("1");
+    idem.close();
+  }
+
+  @Test
+  void startingAWorkerWithoutHandlersIsRefused() {
+    assertThatThrownBy(() -> jobs.startWorker(WorkerOptions.defaults()))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("register a handler");
+    jobs.register("a", Greet.class, ctx -> null);
+    assertThatThrownBy(() -> jobs.register("a", Greet.class, ctx -> null))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("job type a already has a handler");
+  }
+
+  @Test
+  void manyJobsRunOnceEachWithSeveralWorkers() {
+    AtomicInteger runs = new AtomicInteger();
+    jobs.register("n", Greet.class, ctx -> runs.incrementAndGet());
+    start(quick());
+    start(quick());
+    List<JobRequest> batch = new java.util.ArrayList<>();
+    for (int i = 0; i < 500; i++) {
+      batch.add(JobRequest.of("n", new Greet("u", i)).unique(Unique.byArgs()));
+    }
+    List<EnqueueResult> rs = jobs.enqueueAll(batch);
+    assertThat(rs).allMatch(EnqueueResult::enqueued);
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> jobs.stats().count(JobState.SUCCEEDED) == 500);
+    assertThat(runs.get()).isEqualTo(500);
+  }
+}
