@@ -131,9 +131,9 @@ public interface JobStore extends AutoCloseable {
 
   /**
    * Calls {@code listener} (on a store thread; it must return quickly) when a job may have become
-   * due: after an enqueue, retry or release, in this process and, where the backend can tell
-   * (PostgreSQL LISTEN/NOTIFY, Redis pub/sub), in others. Workers use it to claim without fast
-   * polling. Closing the handle stops the calls.
+   * due: after an enqueue, retry or release, or a maintenance pass that recovered or promoted jobs,
+   * in this process and, where the backend can tell (PostgreSQL LISTEN/NOTIFY, Redis pub/sub), in
+   * others. Workers use it to claim without fast polling. Closing the handle stops the calls.
    */
   AutoCloseable subscribe(Runnable listener);
 

@@ -5,6 +5,7 @@ import io.idem.job.ConflictPolicy;
 import io.idem.job.JobState;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.EnumSet;
 import java.util.Objects;
 import java.util.Set;
@@ -13,7 +14,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * A job to insert, fully resolved by {@link io.idem.job.Jobs} (id chosen, unique key built). The
  * store sets state (SCHEDULED when {@code runAt} is after its clock's now, else QUEUED), attempt 0,
- * token 0 and the timestamps.
+ * token 0 and the timestamps. Times are kept to the millisecond (run time and expiry are truncated,
+ * a timeout is whole milliseconds); id, type, queue and unique key are 1 to 255 characters of clean
+ * text (no control characters or unpaired surrogates, which could not survive UTF-8).
  *
  * @param runAt when it is due; null for now (the store's clock)
  * @param uniqueStates the states in which the job blocks its key; always holds {@link
@@ -47,7 +50,13 @@ public record NewJob(
     }
     if (timeout != null) {
       Durations.requirePositive("timeout", timeout);
+      if (timeout.toMillis() < 1) {
+        throw new IllegalArgumentException("timeout must be at least 1 ms, but was " + timeout);
+      }
+      timeout = Duration.ofMillis(timeout.toMillis());
     }
+    runAt = runAt == null ? null : runAt.truncatedTo(ChronoUnit.MILLIS);
+    expiresAt = expiresAt == null ? null : expiresAt.truncatedTo(ChronoUnit.MILLIS);
     if (uniqueKey != null) {
       requireName("uniqueKey", uniqueKey);
       EnumSet<JobState> s = EnumSet.copyOf(JobState.REQUIRED_UNIQUE_STATES);
