@@ -52,6 +52,19 @@ final class PostgresDatabase {
    * @param what the operation, for messages: "claim of key X"
    */
   <T> T run(String what, Work<T> work) {
+    return run(what, false, work);
+  }
+
+  /**
+   * {@link #run}, with the connection in READ COMMITTED for the step (set when the pool hands out
+   * connections in another isolation level, and restored): each statement then sees the rows
+   * committed before it started and waits for, rather than fails on, rows changed meanwhile.
+   */
+  <T> T runReadCommitted(String what, Work<T> work) {
+    return run(what, true, work);
+  }
+
+  private <T> T run(String what, boolean readCommitted, Work<T> work) {
     Connection connection = null;
     try {
       connection = dataSource.getConnection();
@@ -59,8 +72,14 @@ final class PostgresDatabase {
         learnServer(connection);
       }
       boolean autoCommit = connection.getAutoCommit();
+      int isolation =
+          readCommitted ? connection.getTransactionIsolation() : Connection.TRANSACTION_NONE;
+      boolean setIsolation = readCommitted && isolation != Connection.TRANSACTION_READ_COMMITTED;
       if (!autoCommit) {
         connection.setAutoCommit(true);
+      }
+      if (setIsolation) {
+        connection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
       }
       try {
         for (int attempt = 1; ; attempt++) {
@@ -73,6 +92,9 @@ final class PostgresDatabase {
           }
         }
       } finally {
+        if (setIsolation) {
+          restoreIsolation(connection, isolation);
+        }
         if (!autoCommit) {
           restoreAutoCommit(connection);
         }
@@ -81,6 +103,14 @@ final class PostgresDatabase {
       throw unavailable(what, e);
     } finally {
       closeQuietly(connection);
+    }
+  }
+
+  private static void restoreIsolation(Connection connection, int isolation) {
+    try {
+      connection.setTransactionIsolation(isolation);
+    } catch (SQLException e) {
+      // the connection is broken; the pool finds out when it is given back
     }
   }
 

@@ -65,25 +65,29 @@ import org.jspecify.annotations.Nullable;
  *       idem_jobs SET priority, args, state, run_at, expires_at, timeout_ms ... FROM existing WHERE
  *       <policy REPLACE> AND state IN (0, 1, 4) RETURNING *), counted AS (INSERT INTO
  *       idem_job_duplicates (key, count, last_at) SELECT COALESCE(unique_key, id), 1, :now FROM
- *       existing ... ON CONFLICT (key) DO UPDATE SET count = count + 1), pending AS (<counts of the
- *       key's running, scheduled and queued jobs>), notified AS (SELECT pg_notify(channel, '')
- *       <when the new or rewritten job is QUEUED>) SELECT 'ENQUEUED', * FROM inserted UNION ALL
- *       SELECT 'REPLACED', * FROM replaced UNION ALL SELECT <IGNORED, REJECTED or CHANGED>, * FROM
- *       existing, pending}. {@code ON CONFLICT DO NOTHING} (no target: the primary key and the
- *       partial unique index) checks the newest committed rows, waiting for a transaction that is
- *       inserting a conflicting row; the other parts see the statement's snapshot. So when the
- *       conflicting row committed after the snapshot, the statement returns no row, and when a
- *       REPLACE finds the waiting job it saw changed meanwhile (claimed, cancelled), it returns
- *       CHANGED without counting a duplicate: in both cases the statement runs again, at most
- *       {@value #MAX_TRIES} times. The pending summary of a rejected unique job comes in the same
- *       round trip.
+ *       existing ... ON CONFLICT (key) DO UPDATE SET count = count + 1), notified AS (SELECT
+ *       pg_notify(channel, '') <when the new or rewritten job is QUEUED>) SELECT 'ENQUEUED', * FROM
+ *       inserted UNION ALL SELECT 'REPLACED', * FROM replaced UNION ALL SELECT <IGNORED, REJECTED
+ *       or CHANGED>, *, <running, scheduled and queued jobs of its key> FROM existing CROSS JOIN
+ *       LATERAL (SELECT count(*) FILTER (...) ... WHERE unique_key = existing.unique_key AND <holds
+ *       the key>)}. {@code ON CONFLICT DO NOTHING} (no target: the primary key and the partial
+ *       unique index) checks the newest committed rows, waiting for a transaction that is inserting
+ *       a conflicting row; the other parts see the statement's snapshot. So when the conflicting
+ *       row committed after the snapshot, the statement returns no row, and when a REPLACE finds
+ *       the waiting job it saw changed meanwhile (claimed, cancelled), it returns CHANGED without
+ *       counting a duplicate: in both cases the statement runs again, at most {@value #MAX_TRIES}
+ *       times. The pending summary of a rejection (for the existing job's unique key, as the
+ *       in-memory store answers) comes in the same round trip.
  *   <li><b>enqueueAll</b>: in chunks of up to {@value #BATCH_JOBS} jobs (and about {@value
  *       #BATCH_CHARS} characters of args), one READ COMMITTED transaction per chunk whose enqueue
  *       statements go to PostgreSQL in one round trip (one prepared statement holding the enqueue
  *       statement once per job), then {@code COMMIT}: two round trips per chunk. Each statement
  *       sees the jobs of the statements before it, so a later job of the list conflicts with an
  *       earlier one as with any stored job. When a statement of the chunk has to run again (see
- *       enqueue), the chunk is rolled back and runs statement by statement in one transaction.
+ *       enqueue), the chunk is rolled back and runs statement by statement in one transaction. A
+ *       chunk holds the rows it wrote (and the duplicate counts it raised) until it commits, so two
+ *       batches that meet the same keys in opposite orders can deadlock: PostgreSQL aborts one
+ *       after its {@code deadlock_timeout} (1 s by default) and that chunk runs again.
  *   <li><b>claim</b>: one statement, {@code WITH due AS MATERIALIZED (SELECT id FROM idem_jobs
  *       WHERE state IN (0, 1, 4) AND run_at <= :now AND queue = ANY(:queues) [AND type =
  *       ANY(:types)] AND (expires_at IS NULL OR expires_at > :now) ORDER BY priority DESC, run_at,
@@ -136,17 +140,18 @@ import org.jspecify.annotations.Nullable;
  * </ol>
  *
  * <p>Every step but enqueueAll and subscribe takes a connection from the {@link DataSource}, runs
- * in auto-commit mode (so nothing is ever half written) and gives the connection back; a statement
- * that PostgreSQL aborts with a serialization failure or a deadlock (possible when the pool's
- * connections default to REPEATABLE READ or SERIALIZABLE) did nothing and runs again. Any {@link
- * SQLException} is thrown as a {@link StoreUnavailableException} naming the server ({@code
- * host:port/database}), the schema and the step ("claim of ...").
+ * in auto-commit mode (so nothing is ever half written) and gives the connection back. The
+ * statements rely on READ COMMITTED (a row changed after the statement's snapshot is checked again
+ * on its newest version, and {@code SKIP LOCKED} skips instead of failing), so a step sets it on
+ * the connection when the pool hands out connections in another level (and restores it). A
+ * statement that PostgreSQL aborts with a deadlock (possible between enqueueAll transactions) did
+ * nothing and runs again. Any {@link SQLException} is thrown as a {@link StoreUnavailableException}
+ * naming the server ({@code host:port/database}), the schema and the step ("claim of ...").
  *
- * <p>Times are kept in milliseconds: instants are cut to the millisecond, a timeout is rounded up
- * to the next one. Args and results are kept as text, exactly as given. PostgreSQL text cannot hold
- * U+0000: an id, type, queue, unique key, args, worker id or result with it is refused ({@link
- * IllegalArgumentException}; there is no job with such an id), and in a failure's error it is
- * replaced by U+FFFD.
+ * <p>Times are kept in epoch milliseconds, as {@link NewJob} already cuts them. Args and results
+ * are kept as text, exactly as given. PostgreSQL text cannot hold U+0000: an id, type, queue,
+ * unique key, args, worker id or result with it is refused ({@link IllegalArgumentException}; there
+ * is no job with such an id), and in a failure's error it is replaced by U+FFFD.
  *
  * <p>Thread-safe. {@link #close()} stops the subscriptions; the {@link DataSource} is yours to
  * close.
@@ -256,7 +261,7 @@ public final class PostgresJobStore implements JobStore {
   @Override
   public EnqueueResult enqueue(NewJob job) {
     check(job);
-    return db.run(
+    return db.runReadCommitted(
         "enqueue of job " + job.id(),
         c -> {
           try (PreparedStatement ps = enqueue.prepare(c)) {
@@ -270,7 +275,7 @@ public final class PostgresJobStore implements JobStore {
     for (int i = 0; i < MAX_TRIES; i++) {
       bindEnqueue(ps, 0, job, now());
       try (ResultSet rs = ps.executeQuery()) {
-        EnqueueResult r = rs.next() ? enqueueResult(rs, job) : null;
+        EnqueueResult r = rs.next() ? enqueueResult(rs) : null;
         if (r != null) {
           return r;
         }
@@ -353,7 +358,7 @@ public final class PostgresJobStore implements JobStore {
         }
         EnqueueResult r;
         try (ResultSet rs = ps.getResultSet()) {
-          r = rs.next() ? enqueueResult(rs, chunk.get(k)) : null;
+          r = rs.next() ? enqueueResult(rs) : null;
         }
         if (r == null) {
           return null;
@@ -381,7 +386,7 @@ public final class PostgresJobStore implements JobStore {
     s.setLongOrNull(
         ps, copy, "expires_at", job.expiresAt() == null ? null : millis(job.expiresAt()));
     s.setLongOrNull(
-        ps, copy, "timeout_ms", job.timeout() == null ? null : ceilMillis(job.timeout()));
+        ps, copy, "timeout_ms", job.timeout() == null ? null : job.timeout().toMillis());
     s.setText(ps, copy, "unique_key", job.uniqueKey());
     s.setInt(ps, copy, "unique_states", job.uniqueKey() == null ? 0 : job.uniqueMask());
     s.setLong(ps, copy, "now", nowMs);
@@ -390,8 +395,7 @@ public final class PostgresJobStore implements JobStore {
   }
 
   /** The answer in the current row of job.enqueue; null when the statement must run again. */
-  private static @Nullable EnqueueResult enqueueResult(ResultSet rs, NewJob job)
-      throws SQLException {
+  private static @Nullable EnqueueResult enqueueResult(ResultSet rs) throws SQLException {
     String outcome = rs.getString(1);
     Job row = JobRows.job(rs, ENQUEUE_JOB_COLUMN);
     switch (outcome) {
@@ -403,11 +407,11 @@ public final class PostgresJobStore implements JobStore {
         return new EnqueueResult(EnqueueOutcome.IGNORED, row, null);
       case "REJECTED":
         PendingSummary summary = null;
-        if (job.uniqueKey() != null) {
+        if (row.uniqueKey() != null) {
           int p = ENQUEUE_PENDING_COLUMN;
           summary =
               new PendingSummary(
-                  job.uniqueKey(), rs.getLong(p), rs.getLong(p + 1), rs.getLong(p + 2));
+                  row.uniqueKey(), rs.getLong(p), rs.getLong(p + 1), rs.getLong(p + 2));
         }
         return new EnqueueResult(EnqueueOutcome.REJECTED, row, summary);
       case "CHANGED":
@@ -447,7 +451,7 @@ public final class PostgresJobStore implements JobStore {
     NamedSql statement = types.isEmpty() ? claim : claimTypes;
     Instant now = now();
     List<Job> jobs =
-        db.run(
+        db.runReadCommitted(
             "claim of up to "
                 + request.limit()
                 + " jobs of queues "
@@ -491,7 +495,7 @@ public final class PostgresJobStore implements JobStore {
       return false;
     }
     Instant now = now();
-    return db.run(
+    return db.runReadCommitted(
         "heartbeat of job " + id,
         c -> {
           try (PreparedStatement ps = heartbeat.prepare(c)) {
@@ -520,7 +524,7 @@ public final class PostgresJobStore implements JobStore {
       return Optional.empty();
     }
     Instant now = now();
-    return db.run(
+    return db.runReadCommitted(
         "complete of job " + id,
         c -> {
           try (PreparedStatement ps = complete.prepare(c)) {
@@ -543,7 +547,7 @@ public final class PostgresJobStore implements JobStore {
     Instant now = now();
     String kept =
         PostgresText.hasNul(error) ? error.replace(String.valueOf(NUL), REPLACEMENT) : error;
-    return db.run(
+    return db.runReadCommitted(
         "fail of job " + id,
         c -> {
           try (PreparedStatement ps = fail.prepare(c)) {
@@ -564,7 +568,7 @@ public final class PostgresJobStore implements JobStore {
       return Optional.empty();
     }
     Instant now = now();
-    return db.run(
+    return db.runReadCommitted(
         "release of job " + id,
         c -> {
           try (PreparedStatement ps = release.prepare(c)) {
@@ -586,7 +590,7 @@ public final class PostgresJobStore implements JobStore {
       return Optional.empty();
     }
     String what = "cancel of job " + id;
-    return db.run(
+    return db.runReadCommitted(
         what,
         c -> {
           try (PreparedStatement ps = cancel.prepare(c)) {
@@ -622,7 +626,7 @@ public final class PostgresJobStore implements JobStore {
       return Optional.empty();
     }
     String what = "retry of job " + id;
-    return db.run(
+    return db.runReadCommitted(
         what,
         c -> {
           try (PreparedStatement ps = retry.prepare(c)) {
@@ -680,7 +684,7 @@ public final class PostgresJobStore implements JobStore {
     if (PostgresText.hasNul(id)) {
       return Optional.empty();
     }
-    return db.run(
+    return db.runReadCommitted(
         "get of job " + id,
         c -> {
           try (PreparedStatement ps = select.prepare(c)) {
@@ -704,7 +708,7 @@ public final class PostgresJobStore implements JobStore {
     }
     int mask = query.states().isEmpty() ? 0xFF : JobState.mask(query.states());
     List<Job> rows =
-        db.run(
+        db.runReadCommitted(
             "list of jobs",
             c -> {
               try (PreparedStatement ps = list.prepare(c)) {
@@ -731,7 +735,7 @@ public final class PostgresJobStore implements JobStore {
     if (PostgresText.hasNul(uniqueKey)) {
       return PendingSummary.none(uniqueKey);
     }
-    return db.run(
+    return db.runReadCommitted(
         "pending jobs of key " + uniqueKey,
         c -> {
           try (PreparedStatement ps = pending.prepare(c)) {
@@ -746,7 +750,7 @@ public final class PostgresJobStore implements JobStore {
 
   @Override
   public JobStats stats() {
-    return db.run(
+    return db.runReadCommitted(
         "job statistics",
         c -> {
           Map<JobState, Long> byState = new EnumMap<>(JobState.class);
@@ -787,7 +791,7 @@ public final class PostgresJobStore implements JobStore {
   @Override
   public MaintenanceResult maintain() {
     Instant now = now();
-    return db.run(
+    return db.runReadCommitted(
         "maintenance of jobs",
         c -> {
           try (PreparedStatement ps = maintain.prepare(c)) {
@@ -805,7 +809,7 @@ public final class PostgresJobStore implements JobStore {
   public int purge(Instant finishedBefore) {
     Objects.requireNonNull(finishedBefore, "finishedBefore");
     long before = millis(finishedBefore);
-    return db.run(
+    return db.runReadCommitted(
         "purge of jobs finished before " + finishedBefore,
         c -> {
           try (PreparedStatement ps = purge.prepare(c)) {
@@ -862,12 +866,6 @@ public final class PostgresJobStore implements JobStore {
   /** Epoch milliseconds of {@code t}, cut to the millisecond. */
   private static long millis(Instant t) {
     return t.toEpochMilli();
-  }
-
-  /** {@code d} in milliseconds, rounded up (a positive timeout stays positive). */
-  private static long ceilMillis(Duration d) {
-    long ms = d.toMillis();
-    return Duration.ofMillis(ms).compareTo(d) < 0 ? ms + 1 : ms;
   }
 
   private StoreUnavailableException keptChanging(String what, String thing) {

@@ -27,6 +27,10 @@ import javax.sql.DataSource;
  *       idem_sets} for {@link PostgresProcessedSetStore}, and {@code idem_locks} (one row per lock
  *       name, never deleted, keeping its token) for {@link PostgresLockStore} and {@link
  *       PostgresAdvisoryLockStore};
+ *   <li>version 3 ({@code V003__jobs.sql}): table {@code idem_jobs} (one row per job) with the
+ *       partial unique index {@code idem_jobs_unique_key} (one holder per unique key) and the
+ *       indexes of claims, maintenance, listing and purge, and table {@code idem_job_duplicates}
+ *       (duplicates prevented per key), for {@link PostgresJobStore};
  *   <li>{@code idem_schema_history}: the versions applied.
  * </ul>
  *

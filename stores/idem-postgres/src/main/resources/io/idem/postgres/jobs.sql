@@ -22,7 +22,9 @@
 -- replaced: REPLACE rewrites the existing job when its newest version has not started.
 -- counted: one duplicate prevented for the existing job's key (its id when it has none), unless a
 --   REPLACE found the job changed meanwhile (the caller runs the statement again).
--- pending: for a rejected unique job, the jobs of its key that are running, scheduled or queued.
+-- The last branch also counts the jobs of the existing job's unique key that are running,
+-- scheduled (SCHEDULED, or FAILED with a retry pending) and queued: the pending summary of a
+-- rejection, in the same round trip.
 -- The outcome CHANGED means: REPLACE of a job that its snapshot saw waiting, but that changed
 -- before the update (claimed, cancelled): the caller runs the statement again.
 WITH inserted AS (
@@ -65,19 +67,11 @@ replaced AS (
 ),
 counted AS (
   INSERT INTO {schema}.idem_job_duplicates AS d (key, count, last_at)
-  SELECT COALESCE(e.unique_key, e.id), 1, :now
+  SELECT COALESCE(e.unique_key, e.id), 1, :now::bigint
     FROM existing AS e
    WHERE :policy <> 'REPLACE' OR e.state NOT IN (0, 1, 4) OR EXISTS (SELECT 1 FROM replaced)
   ON CONFLICT (key) DO UPDATE SET count = d.count + 1, last_at = EXCLUDED.last_at
   RETURNING d.count
-),
-pending AS (
-  SELECT count(*) FILTER (WHERE j.state = 2) AS running,
-         count(*) FILTER (WHERE j.state IN (0, 4)) AS scheduled,
-         count(*) FILTER (WHERE j.state = 1) AS queued
-    FROM {schema}.idem_jobs AS j
-   WHERE j.unique_key = :unique_key AND ((j.unique_states >> j.state) & 1) = 1
-     AND j.state IN (0, 1, 2, 4)
 ),
 notified AS (
   SELECT pg_notify(:channel, '')
@@ -96,7 +90,14 @@ SELECT CASE WHEN :policy = 'IGNORE' THEN 'IGNORED'
             WHEN :policy = 'REPLACE' AND e.state IN (0, 1, 4) THEN 'CHANGED'
             ELSE 'REJECTED' END,
        e.*, p.running, p.scheduled, p.queued, 0
-  FROM existing AS e CROSS JOIN pending AS p
+  FROM existing AS e
+ CROSS JOIN LATERAL (
+       SELECT count(*) FILTER (WHERE j.state = 2) AS running,
+              count(*) FILTER (WHERE j.state IN (0, 4)) AS scheduled,
+              count(*) FILTER (WHERE j.state = 1) AS queued
+         FROM {schema}.idem_jobs AS j
+        WHERE j.unique_key = e.unique_key AND ((j.unique_states >> j.state) & 1) = 1
+          AND j.state IN (0, 1, 2, 4)) AS p
  WHERE NOT EXISTS (SELECT 1 FROM replaced);
 
 -- name: job.claim
@@ -159,7 +160,7 @@ UPDATE {schema}.idem_jobs
                      THEN :retry_at::bigint ELSE run_at END,
        lease_until = NULL, result = NULL, last_error = :error, updated_at = :now,
        finished_at = CASE WHEN :retry_at::bigint IS NOT NULL AND attempt < max_attempts
-                          THEN NULL ELSE :now END
+                          THEN NULL ELSE :now::bigint END
  WHERE id = :id AND state = 2 AND token = :token
 RETURNING id, type, queue, priority, args, state, attempt, max_attempts, token, run_at,
           expires_at, timeout_ms, lease_until, worker_id, unique_key, unique_states, result,
@@ -252,7 +253,7 @@ SELECT id, type, queue, priority, args, state, attempt, max_attempts, token, run
        expires_at, timeout_ms, lease_until, worker_id, unique_key, unique_states, result,
        last_error, created_at, updated_at, finished_at
   FROM {schema}.idem_jobs
- WHERE ((:state_mask >> state) & 1) = 1
+ WHERE ((:state_mask::integer >> state) & 1) = 1
    AND (:type::text IS NULL OR type = :type::text)
    AND (:queue::text IS NULL OR queue = :queue::text)
    AND (:unique_key::text IS NULL OR unique_key = :unique_key::text)
@@ -293,7 +294,7 @@ SELECT key, count, sum(count) OVER () AS total
 WITH recovered AS (
   UPDATE {schema}.idem_jobs
      SET state = CASE WHEN attempt >= max_attempts THEN 5 ELSE 1 END,
-         run_at = CASE WHEN attempt >= max_attempts THEN run_at ELSE :now END,
+         run_at = CASE WHEN attempt >= max_attempts THEN run_at ELSE :now::bigint END,
          lease_until = NULL,
          result = NULL,
          last_error = 'lease of worker ' || COALESCE(worker_id, 'null') || ' expired at '
@@ -303,7 +304,7 @@ WITH recovered AS (
                      ELSE '.' || lpad((((lease_until % 1000) + 1000) % 1000)::text, 3, '0') END
              || 'Z (attempt ' || attempt || ')',
          updated_at = :now,
-         finished_at = CASE WHEN attempt >= max_attempts THEN :now ELSE NULL END
+         finished_at = CASE WHEN attempt >= max_attempts THEN :now::bigint ELSE NULL END
    WHERE id IN (SELECT id FROM {schema}.idem_jobs
                  WHERE state = 2 AND lease_until <= :now
                    FOR NO KEY UPDATE SKIP LOCKED)

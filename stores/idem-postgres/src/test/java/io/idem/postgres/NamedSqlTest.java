@@ -85,6 +85,57 @@ class NamedSqlTest {
   }
 
   @Test
+  void everyJobStatementLoadsWithTheSchemaQuotedAndNoPlaceholderLeft() {
+    for (String name :
+        List.of(
+            "job.enqueue",
+            "job.claim",
+            "job.claim_types",
+            "job.heartbeat",
+            "job.complete",
+            "job.fail",
+            "job.release",
+            "job.cancel",
+            "job.retry",
+            "job.holder",
+            "job.select",
+            "job.list",
+            "job.pending",
+            "job.stats.duplicates",
+            "job.maintain",
+            "job.purge")) {
+      NamedSql sql = NamedSql.load(NamedSql.JOBS, name, "billing");
+      assertThat(sql.sql())
+          .as(name)
+          .containsPattern("\"billing\"\\.idem_job(s|_duplicates)\\b")
+          .doesNotContain("{")
+          .doesNotContainPattern("(?<!:):[a-z_]");
+      assertThat(sql.parameters()).as(name).isNotEmpty();
+    }
+    assertThat(NamedSql.load(NamedSql.JOBS, "job.stats.counts", "billing").parameters()).isEmpty();
+  }
+
+  @Test
+  void aRepeatedStatementBindsEachCopyApart() throws Exception {
+    NamedSql sql = NamedSql.parse("t", "SELECT :a, :b, :a");
+    assertThat(sql.repeatedSql(3)).isEqualTo("SELECT ?, ?, ?;\nSELECT ?, ?, ?;\nSELECT ?, ?, ?");
+    List<String> bound = new java.util.ArrayList<>();
+    java.sql.PreparedStatement ps =
+        (java.sql.PreparedStatement)
+            java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(),
+                new Class<?>[] {java.sql.PreparedStatement.class},
+                (proxy, method, args) -> {
+                  bound.add(method.getName() + " " + args[0] + "=" + args[1]);
+                  return null;
+                });
+    sql.setLong(ps, 2, "a", 7);
+    sql.setLongOrNull(ps, 1, "b", null);
+    assertThat(bound).containsExactly("setLong 7=7", "setLong 9=7", "setNull 5=-5");
+    assertThatThrownBy(() -> sql.repeatedSql(0)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void anUnknownStatementIsRefusedNamingIt() {
     assertThatThrownBy(() -> NamedSql.load(NamedSql.LOCKS, "lock.nope", "billing"))
         .hasMessageContaining("lock.nope")

@@ -15,6 +15,7 @@ import io.idem.Outcome;
 import io.idem.PayloadFingerprint;
 import io.idem.Scope;
 import io.idem.StoreUnavailableException;
+import io.idem.job.ConflictPolicy;
 import io.idem.spi.ClaimRequest;
 import io.idem.spi.ClaimResult;
 import io.idem.spi.ClaimStatus;
@@ -22,6 +23,7 @@ import io.idem.spi.IdempotencyRecord;
 import io.idem.spi.IdempotencyStore;
 import io.idem.spi.LockAttempt;
 import io.idem.spi.LockLease;
+import io.idem.spi.NewJob;
 import io.idem.spi.RecordState;
 import io.idem.spi.StoredError;
 import io.idem.spi.StoredResult;
@@ -35,6 +37,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -235,6 +238,61 @@ class PostgresFaultTest {
       assertThat(again.acquired()).isTrue();
       assertThat(again.lease().token()).isGreaterThan(heldAdvisory.lease().token());
     }
+  }
+
+  /**
+   * A job subscriber of one store is woken by another store's enqueue (another pool) within a
+   * second; PostgreSQL restarts (stopped fast, or immediately as in a crash), the subscriber's
+   * listening thread connects again and calls its listeners once (notifications sent meanwhile are
+   * lost), and the next enqueue wakes it within a second again.
+   */
+  @ParameterizedTest(name = "immediate stop: {0}")
+  @ValueSource(booleans = {false, true})
+  @Timeout(value = 120, unit = TimeUnit.SECONDS)
+  void aJobSubscriberIsWokenByAnotherStoreBeforeAndAfterARestartOfPostgres(boolean immediate)
+      throws Exception {
+    PostgresServer server = TestServers.postgres();
+    TestServers.requireManaged(server);
+    String schema = server.createSchema("idem_listen_restart");
+    pool = PostgresTests.pool(4, Duration.ofSeconds(1));
+    AtomicInteger calls = new AtomicInteger();
+    try (HikariDataSource otherPool = PostgresTests.pool(4, Duration.ofSeconds(1));
+        PostgresJobStore listening = PostgresJobStore.builder(pool).schema(schema).build();
+        PostgresJobStore enqueuing =
+            PostgresJobStore.builder(otherPool).schema(schema).applySchema(false).build();
+        AutoCloseable subscription = listening.subscribe(calls::incrementAndGet)) {
+      assertThat(listening.listening()).isTrue();
+      enqueuing.enqueue(newJob());
+      await().atMost(Duration.ofSeconds(1)).until(() -> calls.get() == 1);
+
+      server.stop(immediate);
+      await().atMost(Duration.ofSeconds(10)).until(() -> !listening.listening());
+      server.start();
+      await().atMost(Duration.ofSeconds(30)).until(listening::listening);
+      await().atMost(Duration.ofSeconds(5)).until(() -> calls.get() == 2);
+
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .ignoreException(StoreUnavailableException.class)
+          .until(() -> enqueuing.enqueue(newJob()).enqueued());
+      await().atMost(Duration.ofSeconds(1)).until(() -> calls.get() == 3);
+    }
+  }
+
+  private static NewJob newJob() {
+    return new NewJob(
+        UUID.randomUUID().toString(),
+        "t",
+        "default",
+        0,
+        "{}",
+        null,
+        null,
+        null,
+        3,
+        null,
+        Set.of(),
+        ConflictPolicy.REJECT);
   }
 
   @Test

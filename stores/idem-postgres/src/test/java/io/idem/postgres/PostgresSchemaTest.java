@@ -83,7 +83,7 @@ class PostgresSchemaTest {
     IdempotencyStore second = PostgresIdempotencyStore.builder(pool).schema(schema).build();
 
     assertThat(rows(pool, "SELECT version, description FROM " + schema + ".idem_schema_history"))
-        .containsExactly("1 | idempotency_records", "2 | sets_and_locks");
+        .containsExactly("1 | idempotency_records", "2 | sets_and_locks", "3 | jobs");
     assertThat(PostgresSchema.apply(pool, schema)).isEmpty();
     assertThat(claimOnce(first)).isEqualTo(ClaimStatus.CLAIMED);
     assertThat(claimOnce(second)).isEqualTo(ClaimStatus.CLAIMED);
@@ -116,7 +116,7 @@ class PostgresSchemaTest {
                 PostgresTests.queryLong(
                     pool, "SELECT count(*) FROM " + schema + ".idem_schema_history"))
             .as("round %d", round)
-            .isEqualTo(2);
+            .isEqualTo(3);
       } finally {
         threads.shutdownNow();
         pools.forEach(HikariDataSource::close);
@@ -128,7 +128,7 @@ class PostgresSchemaTest {
   void aSchemaAppliedByPostgresSchemaApplyServesAStoreBuiltWithoutApplying() {
     String schema = PostgresTests.newSchemaName("idem_manual");
 
-    assertThat(PostgresSchema.apply(pool, schema)).containsExactly(1, 2);
+    assertThat(PostgresSchema.apply(pool, schema)).containsExactly(1, 2, 3);
     IdempotencyStore store =
         PostgresIdempotencyStore.builder(pool).schema(schema).applySchema(false).build();
 
@@ -170,7 +170,7 @@ class PostgresSchemaTest {
                 "SELECT version, description FROM "
                     + schema
                     + ".idem_schema_history ORDER BY version"))
-        .containsExactly("1 | idempotency_records", "2 | sets_and_locks");
+        .containsExactly("1 | idempotency_records", "2 | sets_and_locks", "3 | jobs");
     assertThat(PostgresSchema.apply(pool, schema)).isEmpty();
     assertThat(locks.tryAcquire("nightly", "node-1", Duration.ofSeconds(30)).acquired()).isTrue();
     PostgresProcessedSetStore sets = PostgresProcessedSetStore.builder(pool).schema(schema).build();
@@ -248,7 +248,7 @@ class PostgresSchemaTest {
   void theScriptsQualifyTablesAndSequencesButNotIndexNames() {
     List<String> scripts = PostgresSchema.scripts("billing");
 
-    assertThat(scripts).hasSize(2);
+    assertThat(scripts).hasSize(3);
     assertThat(scripts.get(1))
         .startsWith("-- Idem PostgreSQL schema version 2 (sets_and_locks) in schema billing.")
         .contains("CREATE TABLE \"billing\".idem_set_members (")
@@ -263,6 +263,15 @@ class PostgresSchemaTest {
         .contains("CREATE TABLE IF NOT EXISTS \"billing\".idem_schema_history")
         .contains("INSERT INTO \"billing\".idem_schema_history")
         .doesNotContain(" idem_records (key");
+    assertThat(scripts.get(2))
+        .startsWith("-- Idem PostgreSQL schema version 3 (jobs) in schema billing.")
+        .contains("CREATE TABLE \"billing\".idem_jobs (")
+        .contains("CREATE TABLE \"billing\".idem_job_duplicates (")
+        .contains(
+            "CREATE UNIQUE INDEX idem_jobs_unique_key ON \"billing\".idem_jobs (unique_key)\n"
+                + "  WHERE unique_key IS NOT NULL AND ((unique_states >> state) & 1) = 1")
+        .contains("CREATE INDEX idem_jobs_due ON \"billing\".idem_jobs")
+        .doesNotContain(" idem_jobs (id");
   }
 
   @Test
