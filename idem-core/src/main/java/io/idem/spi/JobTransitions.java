@@ -21,7 +21,7 @@ public final class JobTransitions {
 
   /** The order in which due jobs are claimed: priority high to low, run time, age, id. */
   public static final Comparator<Job> CLAIM_ORDER =
-      Comparator.comparingInt((Job j) -> -j.priority())
+      Comparator.comparing(Job::priority, Comparator.reverseOrder())
           .thenComparing(Job::runAt)
           .thenComparing(Job::createdAt)
           .thenComparing(Job::id);

@@ -12,8 +12,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * A job as the fields of a Redis hash (see {@code job-lib.lua}): state as its {@link
  * JobState#code() code}, times as epoch milliseconds in decimal, the timeout as an ISO-8601
- * duration (exact to the nanosecond), the unique states as their mask, and absent fields for
- * nulls; plus {@code ord}, the id in the claim order's encoding. Stateless.
+ * duration (exact to the nanosecond), the unique states as their mask, and absent fields for nulls;
+ * plus {@code ord}, the id in the claim order's encoding. Stateless.
  */
 final class JobFields {
 

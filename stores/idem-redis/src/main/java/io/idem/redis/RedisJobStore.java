@@ -80,10 +80,10 @@ import org.slf4j.LoggerFactory;
  *       ties go by {@link String#compareTo}), a space and the id; {@code B:qt:<queue>}: the types
  *       of a queue that may have ready jobs;
  *   <li>{@code B:sched} (SCHEDULED and FAILED jobs by {@code run_at}, not yet ready), {@code
- *       B:lazy} (those a claim made ready: their state changes only when {@link #maintain}
- *       promotes them, as in every store), {@code B:exp} (waiting jobs by {@code expires_at}),
- *       {@code B:run} (RUNNING jobs by {@code lease_until}), {@code B:fin} (final jobs by {@code
- *       finished_at}), {@code B:created} (every job by {@code created_at});
+ *       B:lazy} (those a claim made ready: their state changes only when {@link #maintain} promotes
+ *       them, as in every store), {@code B:exp} (waiting jobs by {@code expires_at}), {@code B:run}
+ *       (RUNNING jobs by {@code lease_until}), {@code B:fin} (final jobs by {@code finished_at}),
+ *       {@code B:created} (every job by {@code created_at});
  *   <li>{@code B:n}, {@code B:nt} (jobs per state, and per state and type), {@code B:dup} and
  *       {@code B:dupn} (duplicates prevented per key, and in all), kept by the scripts;
  *   <li>the channel {@code B:wake}, on which scripts publish the publishing store's id when a job
@@ -100,29 +100,31 @@ import org.slf4j.LoggerFactory;
  *       (one job for enqueue; up to 100 jobs or 1 MiB of args per call for enqueueAll, the calls
  *       one after the other): for each job, (1) load the job with its id, else the holder named by
  *       {@code B:u:<key>}, checking that it still holds the key; (2) none: write the new job
- *       (SCHEDULED when run_at is after now, else QUEUED), index it, count it, take the key, add
- *       it to {@code B:created} and {@code B:k:<key>}; (3) else count one duplicate for the
- *       existing job's key (its id when none); IGNORE answers the existing job; (4) REPLACE of a
- *       waiting job rewrites args, priority, run time, expiry and timeout ({@link
- *       JobTransitions#replace}); (5) otherwise REJECTED, with the pending counts of the existing
- *       job's key. Then {@code PUBLISH B:wake} when a job became due now.
- *   <li><b>claim</b>: {@code job-claim.lua}: (1) move every SCHEDULED or FAILED job whose run time
- *       came from {@code B:sched} to its ready set and to {@code B:lazy}; (2) list the ready sets
- *       of the claim's queues and types (every type of {@code B:qt:<queue>} when the claim names
- *       none); (3) repeatedly take the least head of those sets (a byte-wise comparison: Lua's own
- *       follows the server's locale) until the limit: an expired job just leaves the ready set
- *       (maintenance expires it), one not due (the clock went back) is put back at the end; (4)
- *       each other job becomes RUNNING with attempt + 1, token + 1, {@code lease_until = now +
- *       lease} and the worker ({@link JobTransitions#claim}). Jobs of other types stay where they
- *       are, so a claim filtered by type loses none.
+ *       (SCHEDULED when run_at is after now, else QUEUED), index it, count it, take the key, add it
+ *       to {@code B:created} and {@code B:k:<key>}; (3) else count one duplicate for the existing
+ *       job's key (its id when none); IGNORE answers the existing job; (4) REPLACE of a waiting job
+ *       rewrites args, priority, run time, expiry and timeout ({@link JobTransitions#replace}); (5)
+ *       otherwise REJECTED, with the pending counts of the existing job's key. Then {@code PUBLISH
+ *       B:wake} when a job became due now.
+ *   <li><b>claim</b>: {@code job-claim.lua}: (1) move the SCHEDULED and FAILED jobs whose run time
+ *       came from {@code B:sched} to their ready sets and to {@code B:lazy}, up to 10,000 per
+ *       claim, earliest first (so a burst of due jobs is made ready over several claims, and until
+ *       then a claim may take a lower priority job before a higher one still waiting in {@code
+ *       B:sched}); (2) list the ready sets of the claim's queues and types (every type of {@code
+ *       B:qt:<queue>} when the claim names none); (3) repeatedly take the least head of those sets
+ *       (a byte-wise comparison: Lua's own follows the server's locale) until the limit: an expired
+ *       job just leaves the ready set (maintenance expires it), one not due (the clock went back)
+ *       is put back at the end; (4) each other job becomes RUNNING with attempt + 1, token + 1,
+ *       {@code lease_until = now + lease} and the worker ({@link JobTransitions#claim}). Jobs of
+ *       other types stay where they are, so a claim filtered by type loses none.
  *   <li><b>heartbeat</b>: {@code job-heartbeat.lua}: unless the job is RUNNING with the token,
  *       answer 0; else set {@code lease_until} and {@code updated_at}, re-score it in {@code
  *       B:run}.
  *   <li><b>complete</b>, <b>fail</b>, <b>release</b>: {@code job-complete.lua}, {@code
  *       job-fail.lua}, {@code job-release.lua}: (1) unless the job is RUNNING with the token,
  *       answer nothing; (2) save {@link JobTransitions#complete}, {@link JobTransitions#fail}
- *       (FAILED at the retry time with attempts left, else DEAD) or {@link
- *       JobTransitions#release} (QUEUED now, the attempt given back; then {@code PUBLISH}).
+ *       (FAILED at the retry time with attempts left, else DEAD) or {@link JobTransitions#release}
+ *       (QUEUED now, the attempt given back; then {@code PUBLISH}).
  *   <li><b>cancel</b>: {@code job-cancel.lua}: a missing job answers nothing, a final one itself;
  *       else save it CANCELLED.
  *   <li><b>retry</b>: {@code job-retry.lua}: (1) a missing job answers nothing; (2) unless DEAD,
@@ -131,12 +133,12 @@ import org.slf4j.LoggerFactory;
  *       UniqueConflictException}); (4) else save {@link JobTransitions#retry} and {@code PUBLISH}.
  *   <li><b>maintain</b>: {@code job-maintain.lua}, up to 1,000 jobs per index per call, called
  *       again while an index had more: (1) waiting jobs of {@code B:exp} past their expiry become
- *       EXPIRED; (2) SCHEDULED and FAILED jobs of {@code B:lazy} and {@code B:sched} whose run
- *       time came become QUEUED; (3) RUNNING jobs of {@code B:run} whose lease passed become
- *       QUEUED now, or DEAD with their attempts used up, with {@link
- *       JobTransitions#leaseExpiredError} as last error. In that order, each job changes at most
- *       once per call, as {@link JobTransitions#maintain} applies once per pass. Then {@code
- *       PUBLISH} when a job was recovered or promoted.
+ *       EXPIRED; (2) SCHEDULED and FAILED jobs of {@code B:lazy} and {@code B:sched} whose run time
+ *       came become QUEUED; (3) RUNNING jobs of {@code B:run} whose lease passed become QUEUED now,
+ *       or DEAD with their attempts used up, with {@link JobTransitions#leaseExpiredError} as last
+ *       error. In that order, each job changes at most once per call, as {@link
+ *       JobTransitions#maintain} applies once per pass. Then {@code PUBLISH} when a job was
+ *       recovered or promoted.
  *   <li><b>purge</b>: {@code job-purge.lua}, up to 1,000 jobs per call, called again while a call
  *       was full: the final jobs of {@code B:fin} that finished before the cutoff are deleted with
  *       their index entries, counts, id-set entries and holder strings.
@@ -145,9 +147,10 @@ import org.slf4j.LoggerFactory;
  *   <li><b>list</b>: {@code job-list.lua}: with a unique key, every job of {@code B:k:<key>} that
  *       passes the filters, in one step (so a listing never shows two holders of a key); else the
  *       ids of {@code B:created} newest first, in chunks that always end with a whole millisecond,
- *       filtered in the script; the page is sorted (created_at, id) newest first in Java. A
- *       listing looks at no more than {@value #LIST_MAX_SCAN} jobs: when a filter is that rare, the
- *       page holds fewer jobs than asked and its cursor continues where the scan stopped.
+ *       filtered in the script, which stops at the end of a millisecond once it has enough jobs for
+ *       the page; the page is sorted (created_at, id) newest first in Java. A listing looks at
+ *       about {@value #LIST_MAX_SCAN} jobs at most: when a filter is that rare, the page holds
+ *       fewer jobs than asked and its cursor continues where the scan stopped.
  * </ol>
  *
  * <p><b>Wake-ups.</b> {@link #subscribe} opens a publish/subscribe connection on {@code B:wake}
@@ -168,10 +171,10 @@ import org.slf4j.LoggerFactory;
  * lost may have stored the job (enqueue it again: the id or key answers as a duplicate). Run Redis
  * with {@code maxmemory-policy noeviction}.
  *
- * <p><b>Connection.</b> As every store of this package ({@link RedisStoreConnection}): a store
- * built from a URI owns its {@link RedisClient}; one built with {@link #builder(RedisClient,
- * RedisURI)} opens its own connections on that client ({@link
- * ClientOptions.DisconnectedBehavior#REJECT_COMMANDS} recommended) and closes only those.
+ * <p><b>Connection.</b> As every store of this package: a store built from a URI owns its {@link
+ * RedisClient}; one built with {@link #builder(RedisClient, RedisURI)} opens its own connections on
+ * that client ({@link ClientOptions.DisconnectedBehavior#REJECT_COMMANDS} recommended) and closes
+ * only those.
  *
  * <p>Defaults: prefix {@value #DEFAULT_PREFIX}, command timeout 2 s, the system UTC clock.
  * Thread-safe: one multiplexed connection serves every thread.
@@ -189,6 +192,9 @@ public final class RedisJobStore implements JobStore {
   /** The most jobs one listing looks at. */
   public static final int LIST_MAX_SCAN = 10_000;
 
+  /** The most due scheduled jobs one claim makes ready. */
+  static final int PROMOTE_PER_CLAIM = 10_000;
+
   private static final int LIST_CHUNK = 1000;
   private static final int BATCH = 1000;
   private static final int ENQUEUE_CHUNK_JOBS = 100;
@@ -202,6 +208,7 @@ public final class RedisJobStore implements JobStore {
   private final String prefix;
   private final Clock clock;
   private final RedisStoreConnection conn;
+  private final int listMaxScan;
   private final String storeId = UUID.randomUUID().toString();
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
   private final AtomicBoolean wakeQueued = new AtomicBoolean();
@@ -210,8 +217,9 @@ public final class RedisJobStore implements JobStore {
   private volatile @Nullable ExecutorService notifier;
   private boolean closed;
 
-  private RedisJobStore(String prefix, Clock clock, RedisStoreConnection conn) {
+  private RedisJobStore(String prefix, Clock clock, RedisStoreConnection conn, int listMaxScan) {
     this.prefix = prefix;
+    this.listMaxScan = listMaxScan;
     this.base = keyBase(prefix);
     this.clock = clock;
     this.conn = conn;
@@ -329,7 +337,9 @@ public final class RedisJobStore implements JobStore {
       List<Object> p = list(r.get(2));
       pending =
           new PendingSummary(
-              Objects.requireNonNull(job.uniqueKey()), number(p.get(0)), number(p.get(1)),
+              Objects.requireNonNull(job.uniqueKey()),
+              number(p.get(0)),
+              number(p.get(1)),
               number(p.get(2)));
     }
     return new EnqueueResult(outcome, job, pending);
@@ -361,6 +371,7 @@ public final class RedisJobStore implements JobStore {
     args.addAll(claim.queues());
     args.add(Integer.toString(claim.types().size()));
     args.addAll(claim.types());
+    args.add(Integer.toString(PROMOTE_PER_CLAIM));
     List<Object> reply =
         conn.script(
             "claim from queues " + claim.queues(),
@@ -526,24 +537,25 @@ public final class RedisJobStore implements JobStore {
     String queue = query.queue() == null ? "" : query.queue();
     List<Job> found = new ArrayList<>();
     if (query.uniqueKey() != null) {
-      List<Object> reply =
-          listScript(mask, type, queue, "key", query.uniqueKey(), "0");
+      List<Object> reply = listScript(mask, type, queue, "key", query.uniqueKey(), "0", "0");
       addJobs(found, reply.get(1), after);
       return page(found, query.limit());
     }
     boolean filtered = !query.states().isEmpty() || query.type() != null || query.queue() != null;
-    int chunk = filtered ? LIST_CHUNK : query.limit() + 1;
+    int chunk = filtered ? Math.min(LIST_CHUNK, listMaxScan) : query.limit() + 1;
     String max = after == null ? "+inf" : Long.toString(after.createdAtMillis());
     int looked = 0;
     while (true) {
-      List<Object> reply = listScript(mask, type, queue, "scan", max, Integer.toString(chunk));
+      String want = Integer.toString(query.limit() + 1 - found.size());
+      List<Object> reply =
+          listScript(mask, type, queue, "scan", max, Integer.toString(chunk), want);
       addJobs(found, reply.get(1), after);
       String low = String.valueOf(reply.get(0));
       if (low.isEmpty() || found.size() > query.limit()) {
         return page(found, query.limit());
       }
       looked += chunk;
-      if (looked >= LIST_MAX_SCAN) {
+      if (looked >= listMaxScan) {
         // a rare filter: return what was found, and a cursor where the scan stopped (the whole
         // millisecond "low" was looked at, so the cursor excludes all of it)
         found.sort(NEWEST_FIRST);
@@ -563,7 +575,7 @@ public final class RedisJobStore implements JobStore {
   }
 
   private List<Object> listScript(
-      String mask, String type, String queue, String mode, String from, String chunk) {
+      String mask, String type, String queue, String mode, String from, String chunk, String want) {
     List<Object> reply =
         conn.script(
             "list of jobs",
@@ -577,7 +589,8 @@ public final class RedisJobStore implements JobStore {
             queue,
             mode,
             from,
-            chunk);
+            chunk,
+            want);
     if (reply == null || reply.size() != 3) {
       throw new IllegalStateException("job-list.lua answered " + reply);
     }
@@ -920,8 +933,19 @@ public final class RedisJobStore implements JobStore {
    */
   public static final class Builder extends RedisStoreBuilder<Builder, RedisJobStore> {
 
+    private int listMaxScan = LIST_MAX_SCAN;
+
     private Builder(@Nullable RedisClient client, RedisURI uri) {
       super(client, uri);
+    }
+
+    /** The most jobs one listing looks at (for tests; default {@value #LIST_MAX_SCAN}). */
+    Builder listMaxScan(int jobs) {
+      if (jobs < 1) {
+        throw new IllegalArgumentException("listMaxScan must be positive, but was " + jobs);
+      }
+      this.listMaxScan = jobs;
+      return this;
     }
 
     /**
@@ -931,7 +955,7 @@ public final class RedisJobStore implements JobStore {
      */
     @Override
     public RedisJobStore build() {
-      return new RedisJobStore(prefix, clock, connect(RedisScript.JOB_STEPS));
+      return new RedisJobStore(prefix, clock, connect(RedisScript.JOB_STEPS), listMaxScan);
     }
   }
 }

@@ -15,8 +15,8 @@ import java.util.Set;
  * The Lua scripts of this package's stores, one per atomic step, read from {@code
  * io/idem/redis/*.lua}, with the SHA-1 digest that {@code EVALSHA} names them by. Each store loads
  * its own group ({@link #RECORD_STEPS}, {@link #SET_STEPS}, {@link #LOCK_STEPS}, {@link
- * #JOB_STEPS}) when it is built. The job scripts share their functions: each is {@code
- * job-lib.lua} followed by its own text, so each step is still one script.
+ * #JOB_STEPS}) when it is built. The job scripts share their functions: each is {@code job-lib.lua}
+ * followed by its own text, so each step is still one script.
  */
 enum RedisScript {
   CLAIM("claim.lua"),

@@ -133,15 +133,14 @@ final class RedisStoreConnection implements AutoCloseable {
   }
 
   /**
-   * A new publish/subscribe connection to the same server on the same client (Lettuce subscribes
-   * it again to its channels after a reconnect); the caller closes it.
+   * A new publish/subscribe connection to the same server on the same client (Lettuce subscribes it
+   * again to its channels after a reconnect); the caller closes it.
    *
    * @throws StoreUnavailableException when Redis cannot be reached
    */
   StatefulRedisPubSubConnection<String, String> connectPubSub(String op) {
     try {
-      StatefulRedisPubSubConnection<String, String> c =
-          client.connectPubSub(StringCodec.UTF8, uri);
+      StatefulRedisPubSubConnection<String, String> c = client.connectPubSub(StringCodec.UTF8, uri);
       c.setTimeout(commandTimeout);
       return c;
     } catch (RedisException e) {

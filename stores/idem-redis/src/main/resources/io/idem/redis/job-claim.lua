@@ -5,7 +5,7 @@
 -- KEYS[1] B:sched (for routing; every key used shares its hash tag)
 -- ARGV[1] B; ARGV[2] now; ARGV[3] lease_until of the claims (now + lease); ARGV[4] the worker;
 -- ARGV[5] the most jobs to take; ARGV[6] how many queues, then the queues; then how many types
--- (0 for any), then the types
+-- (0 for any), then the types; then the most scheduled jobs to make ready
 --
 -- Returns the claimed jobs' fields, in claim order.
 
@@ -14,8 +14,9 @@ local nq = tonumber(ARGV[6])
 local nt = tonumber(ARGV[7 + nq])
 
 -- 1. SCHEDULED and FAILED jobs whose run time came go to their ready sets (and to B:lazy: their
--- state stays until maintenance promotes them, as with every store)
-local due = redis.call('ZRANGEBYSCORE', K_SCHED, '-inf', NOW)
+-- state stays until maintenance promotes them, as with every store); at most ARGV[8 + nq + nt]
+-- per claim, earliest first, so that a burst of due jobs cannot hold the server for long
+local due = redis.call('ZRANGEBYSCORE', K_SCHED, '-inf', NOW, 'LIMIT', 0, ARGV[8 + nq + nt])
 for _, id in ipairs(due) do
   redis.call('ZREM', K_SCHED, id)
   local f = redis.call('HMGET', job_key(id), 'queue', 'type', 'priority', 'run_at', 'created_at',
