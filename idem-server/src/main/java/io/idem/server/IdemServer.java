@@ -1,0 +1,168 @@
+package io.idem.server;
+
+import io.idem.StoreUnavailableException;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import io.javalin.json.JavalinJackson;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP server of {@code idem serve}: a JSON API under {@code /v1} for each tenant (by API key:
+ * {@code Authorization: Bearer <key>} or {@code X-Api-Key}), errors as problem+json, limits on body
+ * size, and the routes of every {@link Routes} module.
+ *
+ * <pre>{@code
+ * try (IdemServer server = IdemServer.start(ServerConfig.builder().port(0).build())) {
+ *   System.out.println(server.baseUrl());
+ * }
+ * }</pre>
+ */
+public final class IdemServer implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(IdemServer.class);
+
+  /** The route modules, in order. */
+  static List<Routes> modules() {
+    List<Routes> m = new ArrayList<>();
+    m.add(new HealthRoutes());
+    return m;
+  }
+
+  private final Backend backend;
+  private final ServerContext context;
+  private final Javalin app;
+
+  private IdemServer(ServerConfig config) {
+    this.backend = new Backend(config);
+    PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    this.context = new ServerContext(config, backend, metrics);
+    this.app =
+        Javalin.create(
+            c -> {
+              c.showJavalinBanner = false;
+              c.http.maxRequestSize = config.maxBodyBytes();
+              c.jsonMapper(new JavalinJackson(context.mapper(), false));
+            });
+    app.before("/v1/*", this::authenticate);
+    app.exception(Problem.class, (e, ctx) -> problem(ctx, e));
+    app.exception(
+        IllegalArgumentException.class,
+        (e, ctx) -> problem(ctx, Problem.badRequest("body", String.valueOf(e.getMessage()))));
+    app.exception(
+        StoreUnavailableException.class,
+        (e, ctx) -> {
+          log.warn("store unavailable: {}", e.getMessage());
+          problem(ctx, new Problem(503, "Store unavailable", "the store cannot be reached", null));
+        });
+    app.exception(
+        HttpResponseException.class,
+        (e, ctx) ->
+            problem(
+                ctx,
+                new Problem(
+                    e.getStatus(),
+                    "HTTP " + e.getStatus(),
+                    e.getMessage() == null ? "" : e.getMessage(),
+                    null)));
+    app.exception(
+        Exception.class,
+        (e, ctx) -> {
+          log.error("request {} {} failed", ctx.method(), ctx.path(), e);
+          problem(ctx, new Problem(500, "Internal error", "the server failed; see its log", null));
+        });
+    app.error(
+        404,
+        ctx -> {
+          if (!"application/problem+json".equals(ctx.res().getContentType())) {
+            problem(ctx, Problem.notFound("no route " + ctx.method() + " " + ctx.path()));
+          }
+        });
+    app.error(
+        413,
+        ctx ->
+            problem(
+                ctx,
+                new Problem(
+                    413,
+                    "Content too large",
+                    "the request body is larger than " + config.maxBodyBytes() + " bytes",
+                    "body")));
+    for (Routes r : modules()) {
+      r.register(app, context);
+    }
+  }
+
+  /** Starts a server with {@code config}. */
+  public static IdemServer start(ServerConfig config) {
+    IdemServer s = new IdemServer(config);
+    s.app.start(config.host(), config.port());
+    log.info(
+        "idem server on {} with store {}{}",
+        s.baseUrl(),
+        config.store(),
+        config.apiKeys().isEmpty() ? " (no API keys: every request is tenant 'default')" : "");
+    return s;
+  }
+
+  /** The port the server listens on. */
+  public int port() {
+    return app.port();
+  }
+
+  /** {@code http://host:port}. */
+  public String baseUrl() {
+    return "http://" + context.config().host() + ":" + port();
+  }
+
+  /** What route handlers share (tests reach stores through it). */
+  public ServerContext context() {
+    return context;
+  }
+
+  private void authenticate(Context ctx) {
+    Map<String, String> keys = context.config().apiKeys();
+    String tenant;
+    if (keys.isEmpty()) {
+      tenant = ServerConfig.DEFAULT_TENANT;
+    } else {
+      String key = ctx.header("X-Api-Key");
+      String auth = ctx.header("Authorization");
+      if (key == null && auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
+        key = auth.substring(7).trim();
+      }
+      tenant = key == null ? null : keys.get(key);
+      if (tenant == null) {
+        ctx.header("WWW-Authenticate", "Bearer");
+        throw new Problem(
+            401,
+            "Unauthorized",
+            key == null
+                ? "an API key is required (Authorization: Bearer <key>)"
+                : "unknown API key",
+            null);
+      }
+    }
+    ctx.attribute(ServerContext.TENANT_ATTRIBUTE, backend.tenant(tenant));
+  }
+
+  static void problem(Context ctx, Problem p) {
+    ctx.status(p.status());
+    ctx.contentType("application/problem+json");
+    ctx.json(p.body(ctx.path()));
+    ctx.contentType("application/problem+json");
+  }
+
+  @Override
+  public void close() {
+    app.stop();
+    backend.close();
+    context.metrics().registry().close();
+  }
+}

@@ -1,0 +1,137 @@
+package io.idem.server;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code idem}: the command line. {@code idem serve} starts the server. */
+@Command(
+    name = "idem",
+    mixinStandardHelpOptions = true,
+    version = "idem 0.1.0-SNAPSHOT",
+    description = "Exactly-once effects for background work.",
+    subcommands = {Main.Serve.class})
+public final class Main implements Callable<Integer> {
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new Main()).execute(args));
+  }
+
+  @Override
+  public Integer call() {
+    new CommandLine(this).usage(System.out);
+    return 0;
+  }
+
+  /** {@code idem serve}. */
+  @Command(
+      name = "serve",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Starts the HTTP API and dashboard.",
+        "With no options: the embedded SQLite store under ./idem-data, on 127.0.0.1:8080."
+      })
+  static final class Serve implements Callable<Integer> {
+
+    @Option(
+        names = "--host",
+        defaultValue = "${env:IDEM_HOST:-127.0.0.1}",
+        description = "Address to bind (env IDEM_HOST). Default: ${DEFAULT-VALUE}.")
+    String host;
+
+    @Option(
+        names = "--port",
+        defaultValue = "${env:IDEM_PORT:-8080}",
+        description = "Port, 0 for any free one (env IDEM_PORT). Default: ${DEFAULT-VALUE}.")
+    int port;
+
+    @Option(
+        names = "--store",
+        defaultValue = "${env:IDEM_STORE:-sqlite}",
+        description =
+            "sqlite, postgres, redis or tiered (env IDEM_STORE). Default: ${DEFAULT-VALUE}.")
+    String store;
+
+    @Option(
+        names = "--data",
+        defaultValue = "${env:IDEM_DATA:-idem-data}",
+        description = "SQLite folder (env IDEM_DATA). Default: ${DEFAULT-VALUE}.")
+    Path data;
+
+    @Option(
+        names = "--postgres-url",
+        defaultValue = "${env:IDEM_POSTGRES_URL}",
+        description = "JDBC URL for postgres and tiered (env IDEM_POSTGRES_URL).")
+    String postgresUrl;
+
+    @Option(
+        names = "--postgres-user",
+        defaultValue = "${env:IDEM_POSTGRES_USER}",
+        description = "PostgreSQL user (env IDEM_POSTGRES_USER).")
+    String postgresUser;
+
+    @Option(
+        names = "--postgres-password",
+        defaultValue = "${env:IDEM_POSTGRES_PASSWORD}",
+        description = "PostgreSQL password (env IDEM_POSTGRES_PASSWORD).")
+    String postgresPassword;
+
+    @Option(
+        names = "--redis-url",
+        defaultValue = "${env:IDEM_REDIS_URL}",
+        description = "redis://host:port for redis and tiered (env IDEM_REDIS_URL).")
+    String redisUrl;
+
+    @Option(
+        names = "--api-key",
+        paramLabel = "KEY=TENANT",
+        description = "An API key and its tenant; repeat for more. None: no authentication.")
+    List<String> apiKeys = List.of();
+
+    @Override
+    public Integer call() throws Exception {
+      ServerConfig.Builder b =
+          ServerConfig.builder().host(host).port(port).dataDir(data).store(parseStore(store));
+      if (postgresUrl != null) {
+        b.postgres(postgresUrl, postgresUser, postgresPassword);
+      }
+      if (redisUrl != null) {
+        b.redis(redisUrl);
+      }
+      for (String kv : apiKeys) {
+        int eq = kv.lastIndexOf('=');
+        if (eq <= 0) {
+          throw new CommandLine.ParameterException(
+              new CommandLine(this), "--api-key must be KEY=TENANT, but was '" + kv + "'");
+        }
+        b.apiKey(kv.substring(0, eq), kv.substring(eq + 1));
+      }
+      IdemServer server = IdemServer.start(b.build());
+      System.out.println("idem serving on " + server.baseUrl() + " (Ctrl-C to stop)");
+      CountDownLatch stop = new CountDownLatch(1);
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    server.close();
+                    stop.countDown();
+                  }));
+      stop.await();
+      return 0;
+    }
+
+    private ServerConfig.StoreKind parseStore(String s) {
+      try {
+        return ServerConfig.StoreKind.valueOf(s.trim().toUpperCase(java.util.Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(
+            new CommandLine(this),
+            "--store must be sqlite, postgres, redis or tiered, but was '" + s + "'");
+      }
+    }
+  }
+}

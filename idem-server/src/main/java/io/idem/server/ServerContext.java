@@ -1,0 +1,234 @@
+package io.idem.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.idem.IdempotencyKey;
+import io.idem.InProgressException;
+import io.idem.Outcome;
+import io.idem.PayloadMismatchException;
+import io.idem.internal.JacksonResultCodec;
+import io.javalin.http.Context;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.Objects;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What route handlers share: the configuration, each request's tenant, JSON reading and writing
+ * with clear 400s, the {@code Idempotency-Key} header, and the metrics registry. Thread-safe.
+ */
+public final class ServerContext {
+
+  /** The request attribute holding the caller's {@link TenantStores}. */
+  static final String TENANT_ATTRIBUTE = "idem.tenant";
+
+  /** The longest {@code Idempotency-Key} header: 255 characters. */
+  public static final int MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
+  private static final io.idem.ResultType<HttpReply> REPLY = io.idem.ResultType.of(HttpReply.class);
+
+  private final ServerConfig config;
+  private final Backend backend;
+  private final ObjectMapper mapper;
+  private final ServerMetrics metrics;
+
+  ServerContext(ServerConfig config, Backend backend, PrometheusMeterRegistry registry) {
+    this.config = config;
+    this.backend = backend;
+    this.metrics = new ServerMetrics(registry, java.time.Clock.systemUTC());
+    this.mapper =
+        JacksonResultCodec.defaultMapper()
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+  }
+
+  public ServerConfig config() {
+    return config;
+  }
+
+  public ObjectMapper mapper() {
+    return mapper;
+  }
+
+  /** Counters and the recent-events log. */
+  public ServerMetrics metrics() {
+    return metrics;
+  }
+
+  /** The caller's stores (the tenant of its API key). */
+  public TenantStores tenant(Context ctx) {
+    TenantStores t = ctx.attribute(TENANT_ATTRIBUTE);
+    if (t == null) {
+      throw new IllegalStateException("no tenant resolved for " + ctx.path());
+    }
+    return t;
+  }
+
+  /** The stores of tenant {@code name} (for server-side tasks; handlers use {@link #tenant}). */
+  public TenantStores tenantNamed(String name) {
+    return backend.tenant(name);
+  }
+
+  /** The tenants opened so far. */
+  public java.util.Map<String, TenantStores> openedTenants() {
+    return backend.opened();
+  }
+
+  /**
+   * The request body read as {@code type}.
+   *
+   * @throws Problem 400 naming what is wrong when the body is empty, not JSON, or does not fit
+   */
+  public <T> T body(Context ctx, Class<T> type) {
+    String text = ctx.body();
+    if (text.isBlank()) {
+      throw Problem.badRequest("body", "the request body must be a JSON object, but was empty");
+    }
+    try {
+      T value = mapper.readValue(text, type);
+      if (value == null) {
+        throw Problem.badRequest("body", "the request body must be a JSON object, but was null");
+      }
+      return value;
+    } catch (JsonProcessingException e) {
+      throw Problem.badRequest(fieldOf(e), "malformed request body: " + e.getOriginalMessage());
+    } catch (IllegalArgumentException e) {
+      throw Problem.badRequest("body", e.getMessage() == null ? "bad body" : e.getMessage());
+    }
+  }
+
+  private static String fieldOf(JsonProcessingException e) {
+    if (e instanceof com.fasterxml.jackson.databind.JsonMappingException m
+        && !m.getPath().isEmpty()) {
+      StringBuilder sb = new StringBuilder();
+      for (var ref : m.getPath()) {
+        if (ref.getFieldName() != null) {
+          sb.append(sb.length() == 0 ? "" : ".").append(ref.getFieldName());
+        } else if (ref.getIndex() >= 0) {
+          sb.append('[').append(ref.getIndex()).append(']');
+        }
+      }
+      return sb.length() == 0 ? "body" : sb.toString();
+    }
+    return "body";
+  }
+
+  /** Writes {@code body} as JSON with {@code status}. */
+  public void json(Context ctx, int status, Object body) {
+    ctx.status(status);
+    ctx.contentType("application/json");
+    try {
+      ctx.result(mapper.writeValueAsString(body));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot write a response as JSON", e);
+    }
+  }
+
+  /** {@code value} as a JSON tree. */
+  public JsonNode tree(Object value) {
+    return mapper.valueToTree(value);
+  }
+
+  /**
+   * Runs a POST with the IETF httpapi {@code Idempotency-Key} semantics: the first request with a
+   * key runs {@code handler} and its reply is stored (under the tenant, the route and the key); a
+   * replay gets the stored status and body with {@code Idempotent-Replayed: true}; a request while
+   * the first is still running gets 409; the same key with another body gets 422. Without the
+   * header the handler simply runs, unless {@code required}, which answers 400. A reply with status
+   * 500 or more is not stored (the key can be used again).
+   */
+  public void idempotent(Context ctx, boolean required, Supplier<HttpReply> handler) {
+    String key = ctx.header("Idempotency-Key");
+    if (key == null) {
+      if (required) {
+        throw Problem.badRequest(
+            "Idempotency-Key", "this route requires an Idempotency-Key header");
+      }
+      write(ctx, handler.get(), false);
+      return;
+    }
+    if (key.isBlank() || key.length() > MAX_IDEMPOTENCY_KEY_LENGTH) {
+      throw Problem.badRequest(
+          "Idempotency-Key",
+          "Idempotency-Key must be 1 to "
+              + MAX_IDEMPOTENCY_KEY_LENGTH
+              + " characters, but was "
+              + key.length());
+    }
+    IdempotencyKey k;
+    try {
+      k = IdempotencyKey.readable("http", ctx.method().name(), ctx.path(), key);
+    } catch (IllegalArgumentException e) {
+      throw Problem.badRequest("Idempotency-Key", e.getMessage());
+    }
+    TenantStores t = tenant(ctx);
+    Outcome<HttpReply> o;
+    try {
+      o =
+          t.idem()
+              .once(
+                  k,
+                  canonicalBody(ctx),
+                  REPLY,
+                  () -> {
+                    HttpReply r = handler.get();
+                    if (r.status() >= 500) {
+                      throw new ServerErrorReply(r);
+                    }
+                    return r;
+                  });
+    } catch (InProgressException e) {
+      metrics.conflict(t.tenant(), "record", k.value());
+      throw Problem.conflict("a request with Idempotency-Key " + key + " is still being processed");
+    } catch (PayloadMismatchException e) {
+      metrics.mismatch(t.tenant(), "record", k.value());
+      throw new Problem(
+          422,
+          "Unprocessable content",
+          "Idempotency-Key " + key + " was already used with another request body",
+          "Idempotency-Key");
+    } catch (ServerErrorReply s) {
+      write(ctx, s.reply, false);
+      return;
+    }
+    if (o.wasReplayed()) {
+      metrics.replay(t.tenant(), "record", k.value());
+    } else {
+      metrics.execution(t.tenant(), "record");
+    }
+    write(ctx, o.value(), o.wasReplayed());
+  }
+
+  private @Nullable Object canonicalBody(Context ctx) {
+    String text = ctx.body();
+    if (text.isBlank()) {
+      return null;
+    }
+    try {
+      return mapper.readTree(text);
+    } catch (JsonProcessingException e) {
+      return text; // the handler answers 400; the fingerprint is the raw text
+    }
+  }
+
+  private void write(Context ctx, HttpReply r, boolean replayed) {
+    if (replayed) {
+      ctx.header("Idempotent-Replayed", "true");
+    }
+    json(ctx, r.status(), r.body());
+  }
+
+  /** Carries a 5xx reply out of {@code once} so that it is not stored. */
+  private static final class ServerErrorReply extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final transient HttpReply reply;
+
+    ServerErrorReply(HttpReply reply) {
+      super("server error reply", null, false, false);
+      this.reply = Objects.requireNonNull(reply);
+    }
+  }
+}

@@ -1,0 +1,108 @@
+package io.idem.server;
+
+import io.idem.Idem;
+import io.idem.IdemPolicy;
+import io.idem.InProgressPolicy;
+import io.idem.job.Jobs;
+import io.idem.lock.LockManager;
+import io.idem.spi.IdempotencyStore;
+import io.idem.spi.JobStore;
+import io.idem.spi.LockStore;
+import io.idem.spi.ProcessedSetStore;
+import io.idem.tracker.Trackers;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One tenant's stores and the facades over them. Every record, job, lock and tracker of a tenant
+ * lives in its own stores (its own SQLite file, PostgreSQL schema or Redis prefix), so one tenant
+ * cannot read, change or even detect another's items.
+ */
+public final class TenantStores implements AutoCloseable {
+
+  private final String tenant;
+  private final IdempotencyStore idempotencyStore;
+  private final JobStore jobStore;
+  private final LockStore lockStore;
+  private final ProcessedSetStore setStore;
+  private final Idem idem;
+  private final Jobs jobs;
+  private final LockManager locks;
+  private final Trackers trackers;
+  private final List<AutoCloseable> resources;
+
+  TenantStores(
+      String tenant,
+      IdempotencyStore idempotencyStore,
+      JobStore jobStore,
+      LockStore lockStore,
+      ProcessedSetStore setStore,
+      Jobs.Builder jobs,
+      List<AutoCloseable> resources) {
+    this.tenant = tenant;
+    this.idempotencyStore = idempotencyStore;
+    this.jobStore = jobStore;
+    this.lockStore = lockStore;
+    this.setStore = setStore;
+    this.idem =
+        Idem.builder(idempotencyStore)
+            .defaultPolicy(IdemPolicy.builder().onInProgress(InProgressPolicy.reject()).build())
+            .build();
+    this.jobs = jobs.build();
+    this.locks = LockManager.create(lockStore);
+    this.trackers = Trackers.create(setStore, locks);
+    this.resources = new ArrayList<>(resources);
+  }
+
+  public String tenant() {
+    return tenant;
+  }
+
+  public IdempotencyStore idempotencyStore() {
+    return idempotencyStore;
+  }
+
+  public JobStore jobStore() {
+    return jobStore;
+  }
+
+  public LockStore lockStore() {
+    return lockStore;
+  }
+
+  public ProcessedSetStore setStore() {
+    return setStore;
+  }
+
+  /**
+   * Idem over the tenant's records; concurrent duplicates are rejected (HTTP 409), never waited.
+   */
+  public Idem idem() {
+    return idem;
+  }
+
+  public Jobs jobs() {
+    return jobs;
+  }
+
+  public LockManager locks() {
+    return locks;
+  }
+
+  public Trackers trackers() {
+    return trackers;
+  }
+
+  @Override
+  public void close() {
+    idem.close();
+    locks.close();
+    for (AutoCloseable r : resources) {
+      try {
+        r.close();
+      } catch (Exception e) {
+        // closing anyway
+      }
+    }
+  }
+}
