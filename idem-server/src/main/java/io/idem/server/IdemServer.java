@@ -32,6 +32,12 @@ public final class IdemServer implements AutoCloseable {
   static List<Routes> modules() {
     List<Routes> m = new ArrayList<>();
     m.add(new HealthRoutes());
+    m.add(new RecordRoutes());
+    m.add(new TrackerRoutes());
+    m.add(new LockRoutes());
+    m.add(new JobRoutes());
+    m.add(new MetricsRoutes());
+    m.add(new DashboardRoutes());
     return m;
   }
 
@@ -50,6 +56,7 @@ public final class IdemServer implements AutoCloseable {
               c.http.maxRequestSize = config.maxBodyBytes();
               c.jsonMapper(new JavalinJackson(context.mapper(), false));
             });
+    app.before("/v1/*", IdemServer::requireLength);
     app.before("/v1/*", this::authenticate);
     app.exception(Problem.class, (e, ctx) -> problem(ctx, e));
     app.exception(
@@ -150,6 +157,21 @@ public final class IdemServer implements AutoCloseable {
       }
     }
     ctx.attribute(ServerContext.TENANT_ATTRIBUTE, backend.tenant(tenant));
+  }
+
+  /**
+   * Refuses a body sent without a Content-Length (chunked): the size limit is checked against
+   * Content-Length, so an unbounded chunked body is answered 411 before anything reads it.
+   */
+  private static void requireLength(Context ctx) {
+    String te = ctx.header("Transfer-Encoding");
+    if (te != null && ctx.header("Content-Length") == null) {
+      throw new Problem(
+          411,
+          "Length required",
+          "send the request body with a Content-Length (chunked bodies are not accepted)",
+          "body");
+    }
   }
 
   static void problem(Context ctx, Problem p) {

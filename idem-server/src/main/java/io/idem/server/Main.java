@@ -1,20 +1,23 @@
 package io.idem.server;
 
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code idem}: the command line. {@code idem serve} starts the server. */
+/**
+ * {@code idem}: the command line. {@code idem serve} starts the server; {@code idem jobs ...}
+ * lists, shows, retries and cancels a tenant's jobs straight in its store.
+ */
 @Command(
     name = "idem",
     mixinStandardHelpOptions = true,
     version = "idem 0.1.0-SNAPSHOT",
     description = "Exactly-once effects for background work.",
-    subcommands = {Main.Serve.class})
+    subcommands = {Main.Serve.class, JobsCommand.class})
 public final class Main implements Callable<Integer> {
 
   public static void main(String[] args) {
@@ -49,42 +52,7 @@ public final class Main implements Callable<Integer> {
         description = "Port, 0 for any free one (env IDEM_PORT). Default: ${DEFAULT-VALUE}.")
     int port;
 
-    @Option(
-        names = "--store",
-        defaultValue = "${env:IDEM_STORE:-sqlite}",
-        description =
-            "sqlite, postgres, redis or tiered (env IDEM_STORE). Default: ${DEFAULT-VALUE}.")
-    String store;
-
-    @Option(
-        names = "--data",
-        defaultValue = "${env:IDEM_DATA:-idem-data}",
-        description = "SQLite folder (env IDEM_DATA). Default: ${DEFAULT-VALUE}.")
-    Path data;
-
-    @Option(
-        names = "--postgres-url",
-        defaultValue = "${env:IDEM_POSTGRES_URL}",
-        description = "JDBC URL for postgres and tiered (env IDEM_POSTGRES_URL).")
-    String postgresUrl;
-
-    @Option(
-        names = "--postgres-user",
-        defaultValue = "${env:IDEM_POSTGRES_USER}",
-        description = "PostgreSQL user (env IDEM_POSTGRES_USER).")
-    String postgresUser;
-
-    @Option(
-        names = "--postgres-password",
-        defaultValue = "${env:IDEM_POSTGRES_PASSWORD}",
-        description = "PostgreSQL password (env IDEM_POSTGRES_PASSWORD).")
-    String postgresPassword;
-
-    @Option(
-        names = "--redis-url",
-        defaultValue = "${env:IDEM_REDIS_URL}",
-        description = "redis://host:port for redis and tiered (env IDEM_REDIS_URL).")
-    String redisUrl;
+    @Mixin StoreOptions storeOptions;
 
     @Option(
         names = "--api-key",
@@ -94,14 +62,7 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-      ServerConfig.Builder b =
-          ServerConfig.builder().host(host).port(port).dataDir(data).store(parseStore(store));
-      if (postgresUrl != null) {
-        b.postgres(postgresUrl, postgresUser, postgresPassword);
-      }
-      if (redisUrl != null) {
-        b.redis(redisUrl);
-      }
+      ServerConfig.Builder b = storeOptions.applyTo(ServerConfig.builder().host(host).port(port));
       for (String kv : apiKeys) {
         int eq = kv.lastIndexOf('=');
         if (eq <= 0) {
@@ -122,16 +83,6 @@ public final class Main implements Callable<Integer> {
                   }));
       stop.await();
       return 0;
-    }
-
-    private ServerConfig.StoreKind parseStore(String s) {
-      try {
-        return ServerConfig.StoreKind.valueOf(s.trim().toUpperCase(java.util.Locale.ROOT));
-      } catch (IllegalArgumentException e) {
-        throw new CommandLine.ParameterException(
-            new CommandLine(this),
-            "--store must be sqlite, postgres, redis or tiered, but was '" + s + "'");
-      }
     }
   }
 }

@@ -83,14 +83,21 @@ public final class ServerContext {
    * @throws Problem 400 naming what is wrong when the body is empty, not JSON, or does not fit
    */
   public <T> T body(Context ctx, Class<T> type) {
-    String text = ctx.body();
+    String text = JsonFields.utf8(ctx.bodyAsBytes()); // 400 for bytes that are not UTF-8
     if (text.isBlank()) {
       throw Problem.badRequest("body", "the request body must be a JSON object, but was empty");
     }
     try {
-      T value = mapper.readValue(text, type);
+      T value =
+          mapper
+              .readerFor(type)
+              .with(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+              .readValue(text);
       if (value == null) {
         throw Problem.badRequest("body", "the request body must be a JSON object, but was null");
+      }
+      if (value instanceof JsonNode tree) {
+        JsonFields.requireStorable(tree); // no 1e400 (infinity), no unpaired surrogates
       }
       return value;
     } catch (JsonProcessingException e) {
@@ -141,8 +148,8 @@ public final class ServerContext {
    * 500 or more is not stored (the key can be used again).
    */
   public void idempotent(Context ctx, boolean required, Supplier<HttpReply> handler) {
-    String key = ctx.header("Idempotency-Key");
-    if (key == null) {
+    String header = ctx.header("Idempotency-Key");
+    if (header == null) {
       if (required) {
         throw Problem.badRequest(
             "Idempotency-Key", "this route requires an Idempotency-Key header");
@@ -150,6 +157,7 @@ public final class ServerContext {
       write(ctx, handler.get(), false);
       return;
     }
+    String key = unquote(header);
     if (key.isBlank() || key.length() > MAX_IDEMPOTENCY_KEY_LENGTH) {
       throw Problem.badRequest(
           "Idempotency-Key",
@@ -160,7 +168,7 @@ public final class ServerContext {
     }
     IdempotencyKey k;
     try {
-      k = IdempotencyKey.readable("http", ctx.method().name(), ctx.path(), key);
+      k = IdempotencyKey.readable(idempotencyRecordKey(ctx.method().name(), ctx.path(), key));
     } catch (IllegalArgumentException e) {
       throw Problem.badRequest("Idempotency-Key", e.getMessage());
     }
@@ -202,6 +210,60 @@ public final class ServerContext {
     write(ctx, o.value(), o.wasReplayed());
   }
 
+  /**
+   * The record key of an {@code Idempotency-Key}: {@code http:<method>:<path>:<key>}, with '%' and
+   * ':' of the path escaped, so that the path ends at the first ':' after the method and no two
+   * (path, key) pairs meet; when that would be longer than a key may be, the path is replaced by
+   * '#' and its SHA-256.
+   */
+  static String idempotencyRecordKey(String method, String path, String key) {
+    String escaped = path.replace("%", "%25").replace(":", "%3A");
+    String value = "http:" + method + ":" + escaped + ":" + key;
+    if (value.length() > IdempotencyKey.MAX_LENGTH) {
+      value =
+          "http:"
+              + method
+              + ":#"
+              + io.idem.internal.Hashing.sha256Hex(
+                  path.getBytes(java.nio.charset.StandardCharsets.UTF_8))
+              + ":"
+              + key;
+    }
+    return value;
+  }
+
+  /**
+   * The key of an {@code Idempotency-Key} header: the draft writes it as a structured-field string
+   * ({@code "abc"}, RFC 8941), many clients send it bare ({@code abc}); both are the same key.
+   */
+  private static String unquote(String header) {
+    if (header.isEmpty() || header.charAt(0) != '"') {
+      return header;
+    }
+    StringBuilder sb = new StringBuilder(header.length());
+    for (int i = 1; i < header.length(); i++) {
+      char c = header.charAt(i);
+      if (c == '"' && i == header.length() - 1) {
+        return sb.toString();
+      }
+      if (c == '\\' && i + 1 < header.length()) {
+        char n = header.charAt(++i);
+        if (n != '"' && n != '\\') {
+          break;
+        }
+        sb.append(n);
+      } else if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
+        break;
+      } else {
+        sb.append(c);
+      }
+    }
+    throw Problem.badRequest(
+        "Idempotency-Key",
+        "a quoted Idempotency-Key must be a structured-field string (\"...\" with \\\" and"
+            + " \\\\ escapes)");
+  }
+
   private @Nullable Object canonicalBody(Context ctx) {
     String text = ctx.body();
     if (text.isBlank()) {
@@ -219,6 +281,9 @@ public final class ServerContext {
       ctx.header("Idempotent-Replayed", "true");
     }
     json(ctx, r.status(), r.body());
+    if (r.status() >= 400) {
+      ctx.contentType("application/problem+json");
+    }
   }
 
   /** Carries a 5xx reply out of {@code once} so that it is not stored. */

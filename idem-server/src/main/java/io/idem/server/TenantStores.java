@@ -29,6 +29,7 @@ public final class TenantStores implements AutoCloseable {
   private final Jobs jobs;
   private final LockManager locks;
   private final Trackers trackers;
+  private final LockRegistry lockRegistry;
   private final List<AutoCloseable> resources;
 
   TenantStores(
@@ -51,6 +52,7 @@ public final class TenantStores implements AutoCloseable {
     this.jobs = jobs.build();
     this.locks = LockManager.create(lockStore);
     this.trackers = Trackers.create(setStore, locks);
+    this.lockRegistry = new LockRegistry(lockStore, java.time.Clock.systemUTC());
     this.resources = new ArrayList<>(resources);
   }
 
@@ -91,6 +93,11 @@ public final class TenantStores implements AutoCloseable {
 
   public Trackers trackers() {
     return trackers;
+  }
+
+  /** The locks acquired through the API ({@code GET /v1/locks}, the dashboard). */
+  public LockRegistry lockRegistry() {
+    return lockRegistry;
   }
 
   @Override

@@ -70,4 +70,21 @@ class IdemServerTest {
     assertThatThrownBy(() -> ServerConfig.builder().port(70000).build())
         .hasMessageContaining("but was 70000");
   }
+
+  @Test
+  void aChunkedBodyIsRefusedBeforeItIsRead() throws Exception {
+    java.net.http.HttpRequest req =
+        java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(server.baseUrl() + "/v1/records/claim"))
+            .header("X-Api-Key", KEY_A)
+            .header("Content-Type", "application/json")
+            .POST(
+                java.net.http.HttpRequest.BodyPublishers.ofInputStream(
+                    () -> new java.io.ByteArrayInputStream("{\"key\":\"a\"}".getBytes())))
+            .build();
+    HttpResponse<String> r =
+        java.net.http.HttpClient.newHttpClient().send(req, HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(411);
+    assertThat(r.body()).contains("Content-Length");
+  }
 }

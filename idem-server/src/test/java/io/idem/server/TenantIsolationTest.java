@@ -1,0 +1,173 @@
+package io.idem.server;
+
+import static io.idem.server.TenantApi.json;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Tenant A cannot read, complete, release or even detect tenant B's records, trackers and locks:
+ * the same names in A and B are independent, and B's items answer A exactly as absent ones do.
+ */
+class TenantIsolationTest {
+
+  static final String KEY_A = "key-a-0123456789abcdef";
+  static final String KEY_B = "key-b-0123456789abcdef";
+
+  @TempDir Path dir;
+  private IdemServer server;
+  private TenantApi a;
+  private TenantApi b;
+
+  @BeforeEach
+  void start() {
+    server =
+        IdemServer.start(
+            ServerConfig.builder()
+                .port(0)
+                .dataDir(dir)
+                .apiKey(KEY_A, "acme")
+                .apiKey(KEY_B, "beta")
+                .build());
+    a = new TenantApi(server, KEY_A);
+    b = new TenantApi(server, KEY_B);
+  }
+
+  @AfterEach
+  void stop() {
+    server.close();
+  }
+
+  /** The answer without what names the item, to compare B's items with absent ones. */
+  private static String shape(TenantApi.Answer r, String... names) {
+    String body = r.raw().body();
+    for (String n : names) {
+      body = body.replace(n, "<name>");
+    }
+    return r.status() + " " + body.replaceAll("\\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z", "<time>");
+  }
+
+  @Test
+  void recordsOfBAreAbsentForA() throws Exception {
+    long tb =
+        b.post("/v1/records/claim", json(Map.of("key", "only-b", "payload", 1)))
+            .expect(201)
+            .number("token");
+
+    // A cannot read it, and it looks exactly like a key nobody used
+    assertThat(shape(a.get("/v1/records/only-b"), "only-b"))
+        .isEqualTo(shape(a.get("/v1/records/never"), "never"))
+        .startsWith("404");
+    // nor complete, fail or extend it with B's token
+    String complete = json(Map.of("key", "only-b", "token", tb, "result", "stolen"));
+    assertThat(shape(a.post("/v1/records/complete", complete), "only-b"))
+        .isEqualTo(
+            shape(
+                a.post(
+                    "/v1/records/complete",
+                    json(Map.of("key", "never", "token", tb, "result", "stolen"))),
+                "never"))
+        .startsWith("409");
+    a.post("/v1/records/fail", json(Map.of("key", "only-b", "token", tb, "error", "x")))
+        .problem(409, null);
+    a.post("/v1/records/extend", json(Map.of("key", "only-b", "token", tb, "lease", "PT1H")))
+        .problem(409, null);
+    // a claim of the same key in A is A's own: it does not see B's claim or payload
+    long ta =
+        a.post("/v1/records/claim", json(Map.of("key", "only-b", "payload", "other")))
+            .expect(201)
+            .number("token");
+    a.post("/v1/records/complete", json(Map.of("key", "only-b", "token", ta, "result", "a's")))
+        .expect(200);
+
+    var recordB = b.get("/v1/records/only-b").expect(200).body();
+    assertThat(recordB.path("state").asText()).isEqualTo("in_progress");
+    assertThat(recordB.path("token").asLong()).isEqualTo(tb);
+    b.post("/v1/records/complete", json(Map.of("key", "only-b", "token", tb, "result", "b's")))
+        .expect(200);
+    assertThat(b.get("/v1/records/only-b").expect(200).body().path("result").asText())
+        .isEqualTo("b's");
+    assertThat(a.get("/v1/records/only-b").expect(200).body().path("result").asText())
+        .isEqualTo("a's");
+    assertThat(server.context().metrics().recent("acme"))
+        .allSatisfy(e -> assertThat(e.tenant()).isEqualTo("acme"));
+  }
+
+  @Test
+  void trackersOfBAreEmptyForA() throws Exception {
+    b.put("/v1/trackers/user:1/saved/x").expect(200);
+    assertThat(shape(a.get("/v1/trackers/user:1/saved"), "saved"))
+        .isEqualTo(shape(a.get("/v1/trackers/user:1/never"), "never"));
+    assertThat(shape(a.get("/v1/trackers/user:1/saved/x"), "saved"))
+        .isEqualTo(shape(a.get("/v1/trackers/user:1/never/x"), "never"));
+    assertThat(a.get("/v1/trackers/user:1/saved").expect(200).body().path("ids").size()).isZero();
+    assertThat(a.get("/v1/trackers/user:1/saved").expect(200).body().path("lastModified").isNull())
+        .isTrue();
+    assertThat(
+            a.get("/v1/trackers/user:1/saved/x").expect(200).body().path("processed").asBoolean())
+        .isFalse();
+    // A's changes stay in A
+    assertThat(
+            a.delete("/v1/trackers/user:1/saved/x").expect(200).body().path("changed").asBoolean())
+        .isFalse();
+    assertThat(a.delete("/v1/trackers/user:1/saved").expect(200).number("cleared")).isZero();
+    a.put("/v1/trackers/user:1/saved/y").expect(200);
+    assertThat(b.get("/v1/trackers/user:1/saved").expect(200).body().path("ids").toString())
+        .isEqualTo("[\"x\"]");
+    assertThat(a.get("/v1/trackers/user:1/saved").expect(200).body().path("ids").toString())
+        .isEqualTo("[\"y\"]");
+  }
+
+  @Test
+  void locksOfBAreFreeForA() throws Exception {
+    String body = json(Map.of("owner", "b-host", "lease", "PT1M"));
+    long tb =
+        b.post("/v1/locks/L/acquire", body, Map.of("Idempotency-Key", "same-key"))
+            .expect(200)
+            .number("token");
+
+    assertThat(shape(a.get("/v1/locks/L"), "L")).isEqualTo(shape(a.get("/v1/locks/M"), "M"));
+    a.get("/v1/locks/L").problem(404, null);
+    assertThat(a.get("/v1/locks").expect(200).body().path("locks").size()).isZero();
+    a.post("/v1/locks/L/release", json(Map.of("token", tb))).problem(409, null);
+    a.post("/v1/locks/L/extend", json(Map.of("token", tb, "lease", "PT1H"))).problem(409, null);
+
+    // the same Idempotency-Key in A is A's own request: it runs, and A gets its own lock
+    TenantApi.Answer mine =
+        a.post(
+                "/v1/locks/L/acquire",
+                json(Map.of("owner", "a-host", "lease", "PT1M")),
+                Map.of("Idempotency-Key", "same-key"))
+            .expect(200);
+    assertThat(mine.header("Idempotent-Replayed")).isNull();
+    assertThat(mine.text("owner")).isEqualTo("a-host");
+
+    TenantApi.Answer holderB = b.get("/v1/locks/L").expect(200);
+    assertThat(holderB.text("owner")).isEqualTo("b-host");
+    assertThat(holderB.number("token")).isEqualTo(tb);
+    assertThat(b.get("/v1/locks").expect(200).body().path("locks").findValuesAsText("owner"))
+        .containsExactly("b-host");
+    assertThat(a.get("/v1/locks").expect(200).body().path("locks").findValuesAsText("owner"))
+        .containsExactly("a-host");
+  }
+
+  @Test
+  void withoutAKeyNothingIsReadOrWritten() throws Exception {
+    TenantApi none = new TenantApi(server, "not-a-key-0123456789");
+    none.post("/v1/records/claim", json(Map.of("key", "k"))).problem(401, null);
+    none.put("/v1/trackers/global/t/x").problem(401, null);
+    none.post(
+            "/v1/locks/L/acquire",
+            json(Map.of("owner", "o", "lease", "PT1M")),
+            Map.of("Idempotency-Key", "k"))
+        .problem(401, null);
+    a.get("/v1/records/k").problem(404, null);
+    b.get("/v1/records/k").problem(404, null);
+    assertThat(server.context().openedTenants().keySet()).doesNotContain("default");
+  }
+}
