@@ -21,7 +21,40 @@ import picocli.CommandLine.Option;
 public final class Main implements Callable<Integer> {
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new Main()).execute(args));
+    CommandLine cmd;
+    try {
+      cmd = commandLine(args);
+    } catch (CommandLine.ParameterException e) {
+      System.err.println(e.getMessage());
+      System.exit(2);
+      return;
+    }
+    System.exit(cmd.execute(args));
+  }
+
+  /**
+   * The command line for {@code args}: with {@code --config FILE} among them, the file's properties
+   * are the options' defaults (picocli's {@link CommandLine.PropertiesDefaultProvider}).
+   */
+  static CommandLine commandLine(String[] args) {
+    CommandLine cmd = new CommandLine(new Main());
+    for (int i = 0; i < args.length; i++) {
+      String file = null;
+      if (args[i].equals("--config") && i + 1 < args.length) {
+        file = args[i + 1];
+      } else if (args[i].startsWith("--config=")) {
+        file = args[i].substring("--config=".length());
+      }
+      if (file != null) {
+        java.io.File f = new java.io.File(file);
+        if (!f.isFile()) {
+          throw new CommandLine.ParameterException(
+              cmd, "--config must name a readable properties file, but was '" + file + "'");
+        }
+        cmd.setDefaultValueProvider(new CommandLine.PropertiesDefaultProvider(f));
+      }
+    }
+    return cmd;
   }
 
   @Override

@@ -17,6 +17,15 @@ final class StoreOptions {
   CommandSpec spec;
 
   @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description =
+          "A properties file of option defaults, such as store=postgres and"
+              + " postgres-url=jdbc:postgresql://db/idem (keys are option names without --)."
+              + " Flags override it; it overrides environment variables.")
+  Path config;
+
+  @Option(
       names = "--store",
       defaultValue = "${env:IDEM_STORE:-sqlite}",
       description =

@@ -33,7 +33,7 @@ class JobsCommandTest {
   private Run run(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    CommandLine cmd = new CommandLine(new Main());
+    CommandLine cmd = Main.commandLine(args);
     cmd.setOut(new PrintWriter(out, true));
     cmd.setErr(new PrintWriter(err, true));
     int code = cmd.execute(args);
@@ -69,6 +69,30 @@ class JobsCommandTest {
 
       backend.tenant("other").jobs().enqueue(JobRequest.of("elsewhere", null));
     }
+  }
+
+  @Test
+  void aConfigFileGivesTheOptionsAndFlagsOverrideIt() throws Exception {
+    Path config = dir.resolve("idem.properties");
+    java.nio.file.Files.writeString(config, "store=sqlite\ndata=" + dir + "\n");
+    Run fromFile = run("jobs", "list", "--config", config.toString());
+    assertThat(fromFile.code()).as(fromFile.err()).isZero();
+    assertThat(fromFile.out()).contains(queuedId, "3 jobs");
+
+    Run overridden =
+        run(
+            "jobs",
+            "list",
+            "--config",
+            config.toString(),
+            "--data",
+            dir.resolve("none").toString());
+    assertThat(overridden.code()).isEqualTo(1);
+
+    java.nio.file.Files.writeString(config, "store=mongodb\n");
+    Run bad = run("jobs", "list", "--config=" + config);
+    assertThat(bad.code()).isEqualTo(2);
+    assertThat(bad.err()).contains("'mongodb'");
   }
 
   @Test
