@@ -10,12 +10,15 @@ import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ScheduledFuture;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,6 +53,12 @@ public final class LockManager implements AutoCloseable {
   private final LockStore store;
   private final String owner;
   private final ScheduledThreadPoolExecutor scheduler;
+
+  /** The holdings of running tasks, whose leases the keep-alive sweep extends. */
+  private final Set<Holding> holdings = ConcurrentHashMap.newKeySet();
+
+  /** System.nanoTime() of the next scheduled keep-alive sweep; Long.MAX_VALUE when none is. */
+  private final AtomicLong sweepAt = new AtomicLong(Long.MAX_VALUE);
 
   private LockManager(LockStore store, String owner) {
     this.store = Objects.requireNonNull(store, "store");
@@ -107,6 +116,7 @@ public final class LockManager implements AutoCloseable {
       return LockOutcome.skipped(attempt.lease());
     }
     Holding holding = new Holding(attempt.lease(), lockAtMostFor);
+    keepAlive(holding);
     try {
       T value;
       try {
@@ -176,33 +186,83 @@ public final class LockManager implements AutoCloseable {
     Texts.requireCleanText("lock name", name, MAX_NAME_LENGTH);
   }
 
-  /** A holding under tryRun, with its keep-alive. */
+  // ---- keep-alive ---------------------------------------------------------------------------
+
+  /**
+   * Registers a holding for the keep-alive: one sweep task, scheduled for the earliest extension
+   * that is due, extends every holding whose time has come and schedules itself for the next; a
+   * task only adds and removes its holding (no timer per task: scheduling and cancelling one woke
+   * the scheduler thread twice per tryRun).
+   */
+  private void keepAlive(Holding holding) {
+    holdings.add(holding);
+    scheduleSweepBy(holding.nextBeat);
+  }
+
+  private void scheduleSweepBy(long at) {
+    while (true) {
+      long current = sweepAt.get();
+      if (current - at <= 0) {
+        return; // a sweep at or before then is scheduled already
+      }
+      if (sweepAt.compareAndSet(current, at)) {
+        try {
+          scheduler.schedule(
+              this::sweep, Math.max(0, at - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException closed) {
+          // the manager is closed: no more keep-alives
+        }
+        return;
+      }
+    }
+  }
+
+  private void sweep() {
+    sweepAt.set(Long.MAX_VALUE);
+    long next = Long.MAX_VALUE;
+    for (Holding h : holdings) {
+      if (h.stopped) {
+        continue;
+      }
+      if (h.nextBeat - System.nanoTime() <= 0) {
+        h.extend();
+        h.nextBeat = System.nanoTime() + h.everyNanos;
+      }
+      if (!h.stopped && (next == Long.MAX_VALUE || h.nextBeat - next < 0)) {
+        next = h.nextBeat;
+      }
+    }
+    if (next != Long.MAX_VALUE) {
+      scheduleSweepBy(next);
+    }
+  }
+
+  /** A holding under tryRun, with its keep-alive (every third of the lease, by the sweep). */
   private final class Holding implements LockContext {
     private final LockLease lease;
+    private final Duration leaseLength;
     private final AtomicBoolean held = new AtomicBoolean(true);
-    private final ScheduledFuture<?> keepAlive;
+    final long everyNanos;
+    volatile long nextBeat;
+    volatile boolean stopped;
 
     Holding(LockLease lease, Duration leaseLength) {
       this.lease = lease;
-      long every = Math.max(1, leaseLength.toMillis() / 3);
-      this.keepAlive =
-          scheduler.scheduleWithFixedDelay(
-              () -> {
-                try {
-                  if (held.get() && !store.extend(lease.name(), lease.token(), leaseLength)) {
-                    held.set(false);
-                    LOG.warn(
-                        "Lock {} (token {}) was lost while its task ran",
-                        lease.name(),
-                        lease.token());
-                  }
-                } catch (RuntimeException e) {
-                  LOG.warn("Keep-alive of lock {} failed: {}", lease.name(), e.toString());
-                }
-              },
-              every,
-              every,
-              TimeUnit.MILLISECONDS);
+      this.leaseLength = leaseLength;
+      this.everyNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(1, leaseLength.toMillis() / 3));
+      this.nextBeat = System.nanoTime() + everyNanos;
+    }
+
+    /** Extends the lease; a refusal means the lock was lost (taken over after its lease ended). */
+    void extend() {
+      try {
+        if (held.get() && !store.extend(lease.name(), lease.token(), leaseLength)) {
+          held.set(false);
+          LOG.warn("Lock {} (token {}) was lost while its task ran", lease.name(), lease.token());
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("Keep-alive of lock {} failed: {}", lease.name(), e.toString());
+      }
     }
 
     @Override
@@ -221,7 +281,8 @@ public final class LockManager implements AutoCloseable {
     }
 
     void stopKeepAlive() {
-      keepAlive.cancel(false);
+      stopped = true;
+      holdings.remove(this);
     }
 
     void releaseQuietly(Duration keep) {

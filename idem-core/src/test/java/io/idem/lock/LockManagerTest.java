@@ -143,6 +143,69 @@ class LockManagerTest {
   }
 
   @Test
+  void theKeepAliveExtendsEveryRunningTaskByItsOwnLeaseAndStopsWithIt() throws Exception {
+    InMemoryLockStore real = InMemoryLockStore.create();
+    try (LockManager manager = LockManager.create(real, "node-1")) {
+      java.util.concurrent.ExecutorService pool =
+          java.util.concurrent.Executors.newFixedThreadPool(2);
+      try {
+        java.util.concurrent.CountDownLatch bothRunning =
+            new java.util.concurrent.CountDownLatch(2);
+        List<java.util.concurrent.Future<Instant[]>> runs = new ArrayList<>();
+        for (int lease : new int[] {450, 900}) {
+          String name = "long-" + lease;
+          runs.add(
+              pool.submit(
+                  () ->
+                      manager
+                          .tryRun(
+                              name,
+                              Duration.ofMillis(lease),
+                              Duration.ZERO,
+                              lock -> {
+                                bothRunning.countDown();
+                                bothRunning.await();
+                                Instant first = real.holder(name).orElseThrow().leaseUntil();
+                                Thread.sleep(lease * 2L);
+                                assertThat(lock.isHeld()).isTrue();
+                                return new Instant[] {
+                                  first, real.holder(name).orElseThrow().leaseUntil()
+                                };
+                              })
+                          .value()));
+        }
+        for (java.util.concurrent.Future<Instant[]> run : runs) {
+          Instant[] leases = run.get(10, java.util.concurrent.TimeUnit.SECONDS);
+          assertThat(leases[1]).isAfter(leases[0]);
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+      assertThat(real.holder("long-450")).isEmpty();
+      assertThat(real.holder("long-900")).isEmpty();
+      // a task after them starts its own keep-alive again
+      theKeepAliveExtendsTheLeaseOf(manager, real, "later");
+    }
+  }
+
+  private static void theKeepAliveExtendsTheLeaseOf(
+      LockManager manager, InMemoryLockStore real, String name) {
+    List<Instant> leases = new ArrayList<>();
+    manager.tryRun(
+        name,
+        Duration.ofMillis(450),
+        Duration.ZERO,
+        lock -> {
+          for (int i = 0; i < 4; i++) {
+            Thread.sleep(150);
+            leases.add(real.holder(name).orElseThrow().leaseUntil());
+          }
+          return null;
+        });
+    assertThat(leases.get(leases.size() - 1)).isAfter(leases.get(0));
+  }
+
+  @Test
   void acquireWaitsBoundedForAHeldLock() {
     Optional<LockHandle> first = locks.acquire("a", Duration.ofMinutes(1), Duration.ZERO);
     assertThat(first).isPresent();
