@@ -6,6 +6,8 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -38,10 +40,21 @@ final class NamedSql {
   private final String sql;
   private final List<String> parameters;
 
+  /** Each parameter's 1-based markers within one copy of the statement. */
+  private final Map<String, int[]> markers;
+
   private NamedSql(String name, String sql, List<String> parameters) {
     this.name = name;
     this.sql = sql;
     this.parameters = List.copyOf(parameters);
+    Map<String, int[]> at = new HashMap<>();
+    for (int i = 0; i < parameters.size(); i++) {
+      int[] before = at.getOrDefault(parameters.get(i), new int[0]);
+      int[] after = Arrays.copyOf(before, before.length + 1);
+      after[before.length] = i + 1;
+      at.put(parameters.get(i), after);
+    }
+    this.markers = Map.copyOf(at);
   }
 
   /** Statement {@code name} of {@code idempotency.sql} for {@code schema} (already validated). */
@@ -137,23 +150,18 @@ final class NamedSql {
     return sb.toString();
   }
 
-  /** Binds one value to every marker of {@code parameter}. */
-  @FunctionalInterface
-  private interface Binder {
-    void bind(PreparedStatement ps, int index) throws SQLException;
-  }
-
-  private void set(PreparedStatement ps, int copy, String parameter, Binder binder)
-      throws SQLException {
-    int base = copy * parameters.size();
-    boolean found = false;
-    for (int i = 0; i < parameters.size(); i++) {
-      if (parameters.get(i).equals(parameter)) {
-        binder.bind(ps, base + i + 1);
-        found = true;
-      }
+  /**
+   * The 1-based markers of {@code parameter} within one copy of the statement (see {@link
+   * #repeatedSql}), from a map made once per statement, so that binding allocates nothing.
+   *
+   * @throws IllegalArgumentException the statement has no such parameter
+   */
+  private int[] markers(String parameter) {
+    int[] at = markers.get(parameter);
+    if (at == null) {
+      throw new IllegalArgumentException("no parameter :" + parameter + " in statement " + name);
     }
-    requireFound(parameter, found);
+    return at;
   }
 
   void setLong(PreparedStatement ps, String parameter, long value) throws SQLException {
@@ -161,7 +169,10 @@ final class NamedSql {
   }
 
   void setLong(PreparedStatement ps, int copy, String parameter, long value) throws SQLException {
-    set(ps, copy, parameter, (p, i) -> p.setLong(i, value));
+    int base = copy * parameters.size();
+    for (int i : markers(parameter)) {
+      ps.setLong(base + i, value);
+    }
   }
 
   /** Binds {@code value}, or SQL NULL typed as bigint. */
@@ -172,17 +183,14 @@ final class NamedSql {
 
   void setLongOrNull(PreparedStatement ps, int copy, String parameter, @Nullable Long value)
       throws SQLException {
-    set(
-        ps,
-        copy,
-        parameter,
-        (p, i) -> {
-          if (value == null) {
-            p.setNull(i, Types.BIGINT);
-          } else {
-            p.setLong(i, value);
-          }
-        });
+    int base = copy * parameters.size();
+    for (int i : markers(parameter)) {
+      if (value == null) {
+        ps.setNull(base + i, Types.BIGINT);
+      } else {
+        ps.setLong(base + i, value);
+      }
+    }
   }
 
   void setInt(PreparedStatement ps, String parameter, int value) throws SQLException {
@@ -190,7 +198,10 @@ final class NamedSql {
   }
 
   void setInt(PreparedStatement ps, int copy, String parameter, int value) throws SQLException {
-    set(ps, copy, parameter, (p, i) -> p.setInt(i, value));
+    int base = copy * parameters.size();
+    for (int i : markers(parameter)) {
+      ps.setInt(base + i, value);
+    }
   }
 
   void setText(PreparedStatement ps, String parameter, @Nullable String value) throws SQLException {
@@ -199,29 +210,22 @@ final class NamedSql {
 
   void setText(PreparedStatement ps, int copy, String parameter, @Nullable String value)
       throws SQLException {
-    set(
-        ps,
-        copy,
-        parameter,
-        (p, i) -> {
-          if (value == null) {
-            p.setNull(i, Types.VARCHAR);
-          } else {
-            p.setString(i, value);
-          }
-        });
+    int base = copy * parameters.size();
+    for (int i : markers(parameter)) {
+      if (value == null) {
+        ps.setNull(base + i, Types.VARCHAR);
+      } else {
+        ps.setString(base + i, value);
+      }
+    }
   }
 
   /** Binds {@code values} as a {@code text[]}. */
   void setTextArray(PreparedStatement ps, String parameter, List<String> values)
       throws SQLException {
     java.sql.Array array = ps.getConnection().createArrayOf("text", values.toArray());
-    set(ps, 0, parameter, (p, i) -> p.setArray(i, array));
-  }
-
-  private void requireFound(String parameter, boolean found) {
-    if (!found) {
-      throw new IllegalArgumentException("no parameter :" + parameter + " in statement " + name);
+    for (int i : markers(parameter)) {
+      ps.setArray(i, array);
     }
   }
 

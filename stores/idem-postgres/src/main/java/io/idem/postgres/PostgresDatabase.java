@@ -52,7 +52,15 @@ final class PostgresDatabase {
    * @param what the operation, for messages: "claim of key X"
    */
   <T> T run(String what, Work<T> work) {
-    return run(what, false, work);
+    return run(what, "", false, work);
+  }
+
+  /**
+   * {@link #run(String, Work)} for a step on one subject, whose message ({@code action + subject}:
+   * "claim of key " + "X") is only built when the step fails: the hot paths build no string.
+   */
+  <T> T run(String action, String subject, Work<T> work) {
+    return run(action, subject, false, work);
   }
 
   /**
@@ -61,10 +69,10 @@ final class PostgresDatabase {
    * committed before it started and waits for, rather than fails on, rows changed meanwhile.
    */
   <T> T runReadCommitted(String what, Work<T> work) {
-    return run(what, true, work);
+    return run(what, "", true, work);
   }
 
-  private <T> T run(String what, boolean readCommitted, Work<T> work) {
+  private <T> T run(String action, String subject, boolean readCommitted, Work<T> work) {
     Connection connection = null;
     try {
       connection = dataSource.getConnection();
@@ -100,7 +108,7 @@ final class PostgresDatabase {
         }
       }
     } catch (SQLException e) {
-      throw unavailable(what, e);
+      throw unavailable(subject.isEmpty() ? action : action + subject, e);
     } finally {
       closeQuietly(connection);
     }

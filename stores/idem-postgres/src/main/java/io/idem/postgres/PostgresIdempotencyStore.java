@@ -8,6 +8,7 @@ import io.idem.spi.ClaimResult;
 import io.idem.spi.ClaimStatus;
 import io.idem.spi.IdempotencyRecord;
 import io.idem.spi.IdempotencyStore;
+import io.idem.spi.RecordState;
 import io.idem.spi.RecordTransitions;
 import io.idem.spi.StoredError;
 import io.idem.spi.StoredResult;
@@ -49,19 +50,27 @@ import org.jspecify.annotations.Nullable;
  * clocks, as for any lease):
  *
  * <ol>
- *   <li><b>claim</b>: one statement, {@code WITH claimed AS (INSERT INTO idem_records ... VALUES
- *       (..., nextval('idem_token_seq'), ...) ON CONFLICT (key) DO UPDATE SET state =
- *       'IN_PROGRESS', token = GREATEST(EXCLUDED.token, token + 1), attempt = (1 when expired, else
- *       attempt + 1), ... WHERE <claimable> RETURNING *, TRUE) SELECT * FROM claimed UNION ALL
+ *   <li><b>claim</b>: first, for a key without a record (the common case), one plain {@code INSERT
+ *       INTO idem_records ... VALUES (..., nextval('idem_token_seq'), ...) ON CONFLICT (key) DO
+ *       NOTHING RETURNING token}: the fresh IN_PROGRESS record, attempt 1. When the key has a
+ *       record, that statement writes nothing and returns no row; the record is then read ({@code
+ *       SELECT ... WHERE key = ?}) and classified in Java by {@link RecordTransitions#claim}:
+ *       COMPLETED, CACHED_FAILURE, IN_PROGRESS, MISMATCH or EXHAUSTED are answered from it, nothing
+ *       written. Only a record that is claimable (or gone since) goes on to the claim statement,
+ *       {@code WITH claimed AS (INSERT INTO idem_records ... ON CONFLICT (key) DO UPDATE SET state
+ *       = 'IN_PROGRESS', token = GREATEST(EXCLUDED.token, token + 1), attempt = (1 when expired,
+ *       else attempt + 1), ... WHERE <claimable> RETURNING *, TRUE) SELECT * FROM claimed UNION ALL
  *       SELECT *, FALSE FROM idem_records WHERE key = ? AND NOT EXISTS (SELECT 1 FROM claimed)}.
  *       The row is claimable when it has expired, or is FAILED with {@code retry_after} passed (any
  *       payload), or is IN_PROGRESS with its lease over and the same payload fingerprint — the last
  *       two only with attempts left. PostgreSQL locks the row, so exactly one of concurrent
- *       claimers wins. A row returned with FALSE is classified in Java by {@link
- *       RecordTransitions#claim} (COMPLETED, CACHED_FAILURE, IN_PROGRESS, MISMATCH or EXHAUSTED).
- *       When the statement returns no row (a first insert by another session committed after this
- *       statement's snapshot), or a row that the classification finds claimable (it changed after
- *       the snapshot), the statement runs again, at most 10 times.
+ *       claimers wins. A row returned with FALSE is classified as above. When the statement returns
+ *       no row (a first insert by another session committed after this statement's snapshot), or a
+ *       row that the classification finds claimable (it changed after the snapshot), the statement
+ *       runs again, at most 10 times. Every change of a record is still one statement (the INSERT,
+ *       or the claim statement); the two-step path exists because a plain INSERT costs PostgreSQL
+ *       much less than the claim statement, and the read, which takes no row lock, less than the
+ *       claim statement on an existing row.
  *   <li><b>complete</b>, <b>fail</b>, <b>extend</b>: one {@code UPDATE idem_records SET ... WHERE
  *       key = ? AND state = 'IN_PROGRESS' AND token = ?} each; no row updated means the token no
  *       longer holds the key. extend also sets {@code expires_at = GREATEST(expires_at,
@@ -75,12 +84,12 @@ import org.jspecify.annotations.Nullable;
  * <p>Every step takes a connection from the {@link DataSource}, runs its one statement in
  * auto-commit mode (so nothing is ever half written) and gives the connection back; a statement
  * that PostgreSQL aborts with a serialization failure or a deadlock (possible when the pool's
- * connections default to REPEATABLE READ or SERIALIZABLE) did nothing and runs again. A claim
- * answers with the record in the same round trip, so {@link #readBeforeClaim()} is false. Any
- * {@link SQLException} is thrown as a {@link StoreUnavailableException} whose message names the
- * server ({@code host:port/database}), the schema and the step ("claim of key ..."); the pool's
- * settings (connection timeout, the driver's {@code socketTimeout}) decide how long a step may wait
- * for an unreachable server.
+ * connections default to REPEATABLE READ or SERIALIZABLE) did nothing and runs again. A claim of a
+ * new key is one round trip, and a claim answers with the record when it does not claim, so {@link
+ * #readBeforeClaim()} is false. Any {@link SQLException} is thrown as a {@link
+ * StoreUnavailableException} whose message names the server ({@code host:port/database}), the
+ * schema and the step ("claim of key ..."); the pool's settings (connection timeout, the driver's
+ * {@code socketTimeout}) decide how long a step may wait for an unreachable server.
  *
  * <p>PostgreSQL text cannot hold U+0000: a key or fingerprint with it is refused ({@link
  * IllegalArgumentException}; such a key has no record), a result with it is refused, and in a
@@ -98,6 +107,7 @@ public final class PostgresIdempotencyStore implements IdempotencyStore {
 
   private final PostgresDatabase db;
   private final Clock clock;
+  private final NamedSql insert;
   private final NamedSql claim;
   private final NamedSql select;
   private final NamedSql complete;
@@ -109,6 +119,7 @@ public final class PostgresIdempotencyStore implements IdempotencyStore {
   private PostgresIdempotencyStore(Builder b, PostgresDatabase db) {
     this.db = db;
     this.clock = b.clock;
+    this.insert = NamedSql.load("record.insert", b.schema);
     this.claim = NamedSql.load("record.claim", b.schema);
     this.select = NamedSql.load("record.select", b.schema);
     this.complete = NamedSql.load("record.complete", b.schema);
@@ -136,44 +147,105 @@ public final class PostgresIdempotencyStore implements IdempotencyStore {
   public ClaimResult claim(ClaimRequest request) {
     requireNoNul("key", request.key());
     requireNoNul("fingerprint", request.fingerprint());
-    Duration keep = request.ttl().compareTo(request.lease()) > 0 ? request.ttl() : request.lease();
-    String what = "claim of key " + request.key();
     return db.run(
-        what,
+        "claim of key ",
+        request.key(),
         c -> {
-          try (PreparedStatement ps = claim.prepare(c)) {
-            for (int i = 0; i < MAX_CLAIM_TRIES; i++) {
-              Instant now = now();
-              claim.setText(ps, "key", request.key());
-              claim.setText(ps, "fingerprint", request.fingerprint());
-              claim.setLong(ps, "lease_until", now.plus(request.lease()).toEpochMilli());
-              claim.setLong(ps, "expires_at", now.plus(keep).toEpochMilli());
-              claim.setLong(ps, "now", now.toEpochMilli());
-              claim.setInt(ps, "max_attempts", request.maxAttempts());
-              try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                  continue; // inserted by another session after this statement's snapshot
-                }
-                IdempotencyRecord row = Rows.record(rs);
-                if (rs.getBoolean(15)) {
-                  return new ClaimResult(ClaimStatus.CLAIMED, row);
-                }
-                ClaimResult seen = classify(row, request, now);
-                if (seen != null) {
-                  return seen;
-                }
-              }
+          ClaimResult fresh = insert(c, request);
+          if (fresh != null) {
+            return fresh;
+          }
+          // The key has a record: most often one to answer with (a replay, a claim in progress,
+          // another payload), which a read decides without writing or locking anything.
+          Instant now = now();
+          IdempotencyRecord seen = select(c, request.key());
+          if (seen != null) {
+            ClaimResult decided = classify(seen, request, now);
+            if (decided != null) {
+              return decided;
             }
           }
-          throw new StoreUnavailableException(
-              db.describe()
-                  + ": "
-                  + what
-                  + " failed: the record kept changing under "
-                  + MAX_CLAIM_TRIES
-                  + " claim statements",
-              null);
+          return claimExisting(c, request);
         });
+  }
+
+  /**
+   * The first try of a claim, for a key without a record: one {@code INSERT ... ON CONFLICT DO
+   * NOTHING RETURNING token} of the fresh IN_PROGRESS record; null, with nothing written, when the
+   * key has a record.
+   */
+  private @Nullable ClaimResult insert(Connection c, ClaimRequest request) throws SQLException {
+    long now = clock.millis();
+    long leaseUntil = now + request.lease().toMillis();
+    long expiresAt = now + Math.max(request.ttl().toMillis(), request.lease().toMillis());
+    try (PreparedStatement ps = insert.prepare(c)) {
+      insert.setText(ps, "key", request.key());
+      insert.setText(ps, "fingerprint", request.fingerprint());
+      insert.setLong(ps, "lease_until", leaseUntil);
+      insert.setLong(ps, "expires_at", expiresAt);
+      insert.setLong(ps, "now", now);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return null;
+        }
+        Instant at = Instant.ofEpochMilli(now);
+        return new ClaimResult(
+            ClaimStatus.CLAIMED,
+            new IdempotencyRecord(
+                request.key(),
+                RecordState.IN_PROGRESS,
+                request.fingerprint(),
+                rs.getLong(1),
+                1,
+                Instant.ofEpochMilli(leaseUntil),
+                Instant.ofEpochMilli(expiresAt),
+                null,
+                null,
+                null,
+                at,
+                at));
+      }
+    }
+  }
+
+  /**
+   * The claim of a key whose record was claimable when read (or gone since): the claim statement,
+   * which takes the record over only if it still is claimable, else returns it.
+   */
+  private ClaimResult claimExisting(Connection c, ClaimRequest request) throws SQLException {
+    Duration keep = request.ttl().compareTo(request.lease()) > 0 ? request.ttl() : request.lease();
+    try (PreparedStatement ps = claim.prepare(c)) {
+      for (int i = 0; i < MAX_CLAIM_TRIES; i++) {
+        Instant now = now();
+        claim.setText(ps, "key", request.key());
+        claim.setText(ps, "fingerprint", request.fingerprint());
+        claim.setLong(ps, "lease_until", now.plus(request.lease()).toEpochMilli());
+        claim.setLong(ps, "expires_at", now.plus(keep).toEpochMilli());
+        claim.setLong(ps, "now", now.toEpochMilli());
+        claim.setInt(ps, "max_attempts", request.maxAttempts());
+        try (ResultSet rs = ps.executeQuery()) {
+          if (!rs.next()) {
+            continue; // inserted by another session after this statement's snapshot
+          }
+          IdempotencyRecord row = Rows.record(rs);
+          if (rs.getBoolean(15)) {
+            return new ClaimResult(ClaimStatus.CLAIMED, row);
+          }
+          ClaimResult seen = classify(row, request, now);
+          if (seen != null) {
+            return seen;
+          }
+        }
+      }
+    }
+    throw new StoreUnavailableException(
+        db.describe()
+            + ": claim of key "
+            + request.key()
+            + " failed: the record kept changing under "
+            + MAX_CLAIM_TRIES
+            + " claim statements",
+        null);
   }
 
   /**
@@ -212,15 +284,17 @@ public final class PostgresIdempotencyStore implements IdempotencyStore {
               + result.type()
               + ")");
     }
-    Instant now = now();
+    long now = clock.millis();
+    long expiresAt = now + ttl.toMillis();
     return db.run(
-        "complete of key " + key,
+        "complete of key ",
+        key,
         c -> {
           try (PreparedStatement ps = complete.prepare(c)) {
-            complete.setLong(ps, "expires_at", now.plus(ttl).toEpochMilli());
+            complete.setLong(ps, "expires_at", expiresAt);
             complete.setText(ps, "result_type", result.type());
             complete.setText(ps, "result", result.encoded());
-            complete.setLong(ps, "now", now.toEpochMilli());
+            complete.setLong(ps, "now", now);
             complete.setText(ps, "key", key);
             complete.setLong(ps, "token", token);
             return ps.executeUpdate() == 1;
@@ -242,7 +316,8 @@ public final class PostgresIdempotencyStore implements IdempotencyStore {
     Instant now = now();
     Duration keep = ttl.compareTo(retryAfter) > 0 ? ttl : retryAfter;
     return db.run(
-        "fail of key " + key,
+        "fail of key ",
+        key,
         c -> {
           try (PreparedStatement ps = fail.prepare(c)) {
             fail.setLong(ps, "expires_at", now.plus(keep).toEpochMilli());
@@ -265,7 +340,8 @@ public final class PostgresIdempotencyStore implements IdempotencyStore {
     }
     Instant now = now();
     return db.run(
-        "extend of key " + key,
+        "extend of key ",
+        key,
         c -> {
           try (PreparedStatement ps = extend.prepare(c)) {
             extend.setLong(ps, "lease_until", now.plus(lease).toEpochMilli());
@@ -283,7 +359,7 @@ public final class PostgresIdempotencyStore implements IdempotencyStore {
       return Optional.empty();
     }
     Instant now = now();
-    IdempotencyRecord r = db.run("get of key " + key, c -> select(c, key));
+    IdempotencyRecord r = db.run("get of key ", key, c -> select(c, key));
     return r == null || r.isExpiredAt(now) ? Optional.empty() : Optional.of(r);
   }
 
@@ -302,7 +378,8 @@ public final class PostgresIdempotencyStore implements IdempotencyStore {
       return false;
     }
     return db.run(
-        "delete of key " + key,
+        "delete of key ",
+        key,
         c -> {
           try (PreparedStatement ps = delete.prepare(c)) {
             delete.setText(ps, "key", key);

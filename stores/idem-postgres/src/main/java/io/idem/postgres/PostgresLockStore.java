@@ -38,20 +38,27 @@ import org.jspecify.annotations.Nullable;
  * clocks, as for any lease):
  *
  * <ol>
- *   <li><b>tryAcquire</b>: one statement, {@code WITH acquired AS (INSERT INTO idem_locks AS l
- *       (name, owner, token, acquired_at, lease_until) VALUES (?, ?, 1, :now, :now + lease) ON
+ *   <li><b>tryAcquire</b>: first, for a lock whose row exists (every name used before: rows are
+ *       never deleted), one plain {@code UPDATE idem_locks SET owner = ?, token = token + 1,
+ *       acquired_at = :now, lease_until = :now + lease WHERE name = ? AND (lease_until IS NULL OR
+ *       lease_until <= :now) RETURNING token}: PostgreSQL re-checks the WHERE on the newest version
+ *       of a row changed meanwhile, so of concurrent acquirers exactly one takes a free lock, with
+ *       the stored token + 1. When it updates nothing, the lock is held or has no row: the holder
+ *       is read ({@code holder} below) and returned when there is one. Otherwise (no row, or freed
+ *       in between) the acquire statement runs: {@code WITH acquired AS (INSERT INTO idem_locks AS
+ *       l (name, owner, token, acquired_at, lease_until) VALUES (?, ?, 1, :now, :now + lease) ON
  *       CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, token = l.token + 1, acquired_at =
  *       EXCLUDED.acquired_at, lease_until = EXCLUDED.lease_until WHERE l.lease_until IS NULL OR
  *       l.lease_until <= :now RETURNING *, TRUE) SELECT * FROM acquired UNION ALL SELECT *, FALSE
- *       FROM idem_locks WHERE name = ? AND NOT EXISTS (SELECT 1 FROM acquired)}. PostgreSQL locks
- *       the conflicting row and evaluates the WHERE on its newest version, so of concurrent
- *       acquirers exactly one takes a free lock, with the stored token + 1. A row returned with
- *       FALSE is the holder. When the statement returns no row (another session inserted the first
- *       row after this statement's snapshot) or a FALSE row whose lease is over (taken over after
- *       the snapshot), it runs again, at most {@value #MAX_ACQUIRE_TRIES} times. Through a pool
- *       whose connections default to REPEATABLE READ or SERIALIZABLE, the statement fails instead
- *       when the row changed after its snapshot; then the holder statement below, with a new
- *       snapshot, answers when the lock is held, else the acquire statement runs again.
+ *       FROM idem_locks WHERE name = ? AND NOT EXISTS (SELECT 1 FROM acquired)}, with the same
+ *       guarantee on conflict. A row returned with FALSE is the holder. When the statement returns
+ *       no row (another session inserted the first row after this statement's snapshot) or a FALSE
+ *       row whose lease is over (taken over after the snapshot), it runs again, at most {@value
+ *       #MAX_ACQUIRE_TRIES} times. Through a pool whose connections default to REPEATABLE READ or
+ *       SERIALIZABLE, either statement fails instead when the row changed after its snapshot; then
+ *       the holder statement, with a new snapshot, answers when the lock is held, else the acquire
+ *       statement runs (again). Each acquisition is one statement (the UPDATE or the acquire
+ *       statement); the UPDATE comes first because it costs PostgreSQL much less.
  *   <li><b>extend</b>: {@code UPDATE idem_locks SET lease_until = :now + lease WHERE name = ? AND
  *       token = ? AND lease_until > :now}; no row updated means the token no longer holds the lock.
  *   <li><b>release</b>: {@code UPDATE idem_locks SET lease_until = :now + keepFor WHERE name = ?
@@ -82,6 +89,7 @@ public final class PostgresLockStore implements LockStore {
 
   private final PostgresDatabase db;
   private final Clock clock;
+  private final NamedSql take;
   private final NamedSql acquire;
   private final NamedSql extend;
   private final NamedSql release;
@@ -90,6 +98,7 @@ public final class PostgresLockStore implements LockStore {
   private PostgresLockStore(Builder b, PostgresDatabase db) {
     this.db = db;
     this.clock = b.clock;
+    this.take = NamedSql.load(NamedSql.LOCKS, "lock.take", b.schema);
     this.acquire = NamedSql.load(NamedSql.LOCKS, "lock.acquire", b.schema);
     this.extend = NamedSql.load(NamedSql.LOCKS, "lock.extend", b.schema);
     this.release = NamedSql.load(NamedSql.LOCKS, "lock.release", b.schema);
@@ -121,80 +130,133 @@ public final class PostgresLockStore implements LockStore {
     PostgresText.requireNoNul("name", name);
     PostgresText.requireNoNul("owner", owner);
     PostgresText.requirePositive("lease", lease);
-    String what = "acquisition of lock " + name;
     return db.run(
-        what,
+        "acquisition of lock ",
+        name,
         c -> {
-          try (PreparedStatement ps = acquire.prepare(c)) {
-            for (int i = 0; i < MAX_ACQUIRE_TRIES; i++) {
-              Instant now = now();
-              acquire.setText(ps, "name", name);
-              acquire.setText(ps, "owner", owner);
-              acquire.setLong(ps, "now", now.toEpochMilli());
-              acquire.setLong(ps, "lease_until", now.plus(lease).toEpochMilli());
-              try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                  continue; // inserted by another session after this statement's snapshot
-                }
-                LockLease row = LockRows.lease(rs);
-                if (row != null && rs.getBoolean(6)) {
-                  return new LockAttempt(true, row);
-                }
-                if (row != null && row.isHeldAt(now)) {
-                  return new LockAttempt(false, row);
-                }
-                // the snapshot's row was free, but a newer version (taken meanwhile) is held
-              } catch (SQLException e) {
-                // REPEATABLE READ or SERIALIZABLE: the row changed after the snapshot, most
-                // likely taken by another session; the step has a new snapshot.
-                if (!PostgresDatabase.isRetryable(e) || i == MAX_ACQUIRE_TRIES - 1) {
-                  throw e;
-                }
-                LockLease current = select(c, name, now);
-                if (current != null) {
-                  return new LockAttempt(false, current);
-                }
-              }
-            }
+          LockAttempt taken = take(c, name, owner, lease);
+          if (taken != null) {
+            return taken;
           }
-          throw new StoreUnavailableException(
-              db.describe()
-                  + ": "
-                  + what
-                  + " failed: the lock kept changing under "
-                  + MAX_ACQUIRE_TRIES
-                  + " acquire statements",
-              null);
+          // held, or no row yet (a name never used): a read tells which without writing
+          Instant now = now();
+          LockLease current = select(c, name, now);
+          if (current != null) {
+            return new LockAttempt(false, current);
+          }
+          return acquire(c, name, owner, lease);
         });
+  }
+
+  /**
+   * The first try of tryAcquire: one {@code UPDATE ... WHERE name = ? AND <free> RETURNING token}
+   * of the lock's row; null, with nothing written, when the lock is held or has no row (or when,
+   * under REPEATABLE READ or SERIALIZABLE, its row changed after the statement's snapshot).
+   */
+  private @Nullable LockAttempt take(Connection c, String name, String owner, Duration lease)
+      throws SQLException {
+    long now = clock.millis();
+    long leaseUntil = now + lease.toMillis();
+    try (PreparedStatement ps = take.prepare(c)) {
+      take.setText(ps, "owner", owner);
+      take.setLong(ps, "now", now);
+      take.setLong(ps, "lease_until", leaseUntil);
+      take.setText(ps, "name", name);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return null;
+        }
+        return new LockAttempt(
+            true,
+            new LockLease(
+                name,
+                owner,
+                rs.getLong(1),
+                Instant.ofEpochMilli(now),
+                Instant.ofEpochMilli(leaseUntil)));
+      }
+    } catch (SQLException e) {
+      if (PostgresDatabase.isRetryable(e)) {
+        return null; // most likely taken by another session; the holder is read next
+      }
+      throw e;
+    }
+  }
+
+  /** The acquire statement, for a lock that had no row or no holder when read (see above). */
+  private LockAttempt acquire(Connection c, String name, String owner, Duration lease)
+      throws SQLException {
+    try (PreparedStatement ps = acquire.prepare(c)) {
+      for (int i = 0; i < MAX_ACQUIRE_TRIES; i++) {
+        Instant now = now();
+        acquire.setText(ps, "name", name);
+        acquire.setText(ps, "owner", owner);
+        acquire.setLong(ps, "now", now.toEpochMilli());
+        acquire.setLong(ps, "lease_until", now.plus(lease).toEpochMilli());
+        try (ResultSet rs = ps.executeQuery()) {
+          if (!rs.next()) {
+            continue; // inserted by another session after this statement's snapshot
+          }
+          LockLease row = LockRows.lease(rs);
+          if (row != null && rs.getBoolean(6)) {
+            return new LockAttempt(true, row);
+          }
+          if (row != null && row.isHeldAt(now)) {
+            return new LockAttempt(false, row);
+          }
+          // the snapshot's row was free, but a newer version (taken meanwhile) is held
+        } catch (SQLException e) {
+          // REPEATABLE READ or SERIALIZABLE: the row changed after the snapshot, most
+          // likely taken by another session; the step has a new snapshot.
+          if (!PostgresDatabase.isRetryable(e) || i == MAX_ACQUIRE_TRIES - 1) {
+            throw e;
+          }
+          LockLease current = select(c, name, now);
+          if (current != null) {
+            return new LockAttempt(false, current);
+          }
+        }
+      }
+    }
+    throw new StoreUnavailableException(
+        db.describe()
+            + ": acquisition of lock "
+            + name
+            + " failed: the lock kept changing under "
+            + MAX_ACQUIRE_TRIES
+            + " acquire statements",
+        null);
   }
 
   @Override
   public boolean extend(String name, long token, Duration lease) {
     PostgresText.requirePositive("lease", lease);
-    return update(extend, "extend of lock " + name, name, token, lease);
+    return update(extend, "extend of lock ", name, token, lease);
   }
 
   @Override
   public boolean release(String name, long token, Duration keepFor) {
     PostgresText.requireNotNegative("keepFor", keepFor);
-    return update(release, "release of lock " + name, name, token, keepFor);
+    return update(release, "release of lock ", name, token, keepFor);
   }
 
   private boolean update(
-      NamedSql statement, String what, String name, long token, Duration leaseFromNow) {
+      NamedSql statement, String action, String name, long token, Duration leaseFromNow) {
     Objects.requireNonNull(name, "name");
     if (PostgresText.hasNul(name)) {
       return false;
     }
-    Instant now = now();
+    long now = clock.millis();
+    long leaseUntil = now + leaseFromNow.toMillis();
     return db.run(
-        what,
+        action,
+        name,
         c -> {
           try (PreparedStatement ps = statement.prepare(c)) {
-            statement.setLong(ps, "lease_until", now.plus(leaseFromNow).toEpochMilli());
+            statement.setLong(ps, "lease_until", leaseUntil);
             statement.setText(ps, "name", name);
             statement.setLong(ps, "token", token);
-            statement.setLong(ps, "now", now.toEpochMilli());
+            statement.setLong(ps, "now", now);
             return ps.executeUpdate() == 1;
           }
         });
@@ -207,7 +269,7 @@ public final class PostgresLockStore implements LockStore {
       return Optional.empty();
     }
     Instant now = now();
-    return Optional.ofNullable(db.run("holder of lock " + name, c -> select(c, name, now)));
+    return Optional.ofNullable(db.run("holder of lock ", name, c -> select(c, name, now)));
   }
 
   /** The holding of {@code name} whose lease runs at {@code now}, if any. */

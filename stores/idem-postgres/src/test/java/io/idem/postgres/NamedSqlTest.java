@@ -24,6 +24,7 @@ class NamedSqlTest {
   void everyStatementLoadsWithTheSchemaQuotedAndNoPlaceholderLeft() {
     for (String name :
         new String[] {
+          "record.insert",
           "record.claim",
           "record.select",
           "record.complete",
@@ -41,6 +42,8 @@ class NamedSqlTest {
     }
     assertThat(NamedSql.load("record.claim", "billing").sql())
         .contains("nextval('\"billing\".idem_token_seq')");
+    assertThat(NamedSql.load("record.insert", "billing").sql())
+        .contains("nextval('\"billing\".idem_token_seq')");
   }
 
   @Test
@@ -57,6 +60,7 @@ class NamedSqlTest {
                 "set.last_modified"),
             NamedSql.LOCKS,
             List.of(
+                "lock.take",
                 "lock.acquire",
                 "lock.extend",
                 "lock.release",

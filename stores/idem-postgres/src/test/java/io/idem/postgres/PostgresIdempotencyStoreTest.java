@@ -113,6 +113,55 @@ class PostgresIdempotencyStoreTest extends IdempotencyStoreContract {
   }
 
   @Test
+  void aClaimOfANewKeyReturnsTheRowItWrote() {
+    String key = newKey();
+    clock.advance(Duration.ofNanos(1_234_567)); // a clock off the millisecond
+
+    ClaimResult r = store.claim(new ClaimRequest(key, FP, LEASE.plusNanos(999_999), TTL, 3));
+
+    assertThat(r.status()).isEqualTo(ClaimStatus.CLAIMED);
+    assertThat(r.record()).isEqualTo(stored(key));
+    assertThat(r.record().attempt()).isEqualTo(1);
+    assertThat(r.record().state()).isEqualTo(RecordState.IN_PROGRESS);
+  }
+
+  /**
+   * A claim that does not claim (a duplicate of a completed key, a claim in progress, another
+   * payload) reads the record: it neither rewrites nor locks the row (its version, xmin and xmax
+   * stay as they were).
+   */
+  @Test
+  void aClaimThatDoesNotClaimLeavesTheRowUntouched() throws Exception {
+    String done = newKey();
+    store.complete(done, claimToken(done), result("r"), TTL);
+    String running = newKey();
+    claimToken(running);
+    for (String key : List.of(done, running)) {
+      String before = rowVersion(key);
+
+      assertThat(store.claim(request(key, FP)).claimed()).isFalse();
+      assertThat(store.claim(request(key, OTHER_FP)).status()).isEqualTo(ClaimStatus.MISMATCH);
+
+      assertThat(rowVersion(key)).as(key).isEqualTo(before);
+    }
+  }
+
+  private String rowVersion(String key) throws Exception {
+    try (Connection c = pool.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT ctid::text || ' ' || xmin::text || ' ' || xmax::text FROM \""
+                    + schema
+                    + "\".idem_records WHERE key = ?")) {
+      ps.setString(1, key);
+      try (java.sql.ResultSet rs = ps.executeQuery()) {
+        assertThat(rs.next()).isTrue();
+        return rs.getString(1);
+      }
+    }
+  }
+
+  @Test
   void toStringNamesTheServerAndSchema() {
     assertThat(store.toString())
         .contains(PostgresTests.server().hostPort())

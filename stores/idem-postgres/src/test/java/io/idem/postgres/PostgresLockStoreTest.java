@@ -250,6 +250,43 @@ class PostgresLockStoreTest extends LockStoreContract {
     return acquisitions.get();
   }
 
+  /**
+   * A try on a held lock reads the holder: it neither rewrites nor locks the row (its version, xmin
+   * and xmax stay as they were); a free lock whose row exists is taken by updating that row.
+   */
+  @Test
+  void aTryOnAHeldLockLeavesTheRowUntouched() throws Exception {
+    String name = newName();
+    LockLease held = store.tryAcquire(name, "node-1", LEASE).lease();
+    String before = rowVersion(name);
+
+    LockAttempt refused = store.tryAcquire(name, "node-2", LEASE);
+
+    assertThat(refused.acquired()).isFalse();
+    assertThat(refused.lease()).isEqualTo(held);
+    assertThat(rowVersion(name)).isEqualTo(before);
+    assertThat(store.release(name, held.token(), Duration.ZERO)).isTrue();
+    LockAttempt next = store.tryAcquire(name, "node-2", LEASE);
+    assertThat(next.acquired()).isTrue();
+    assertThat(next.lease().token()).isEqualTo(held.token() + 1);
+    assertThat(row(name)).isEqualTo(next.lease());
+  }
+
+  private String rowVersion(String name) throws Exception {
+    try (Connection c = pool.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT ctid::text || ' ' || xmin::text || ' ' || xmax::text FROM \""
+                    + schema
+                    + "\".idem_locks WHERE name = ?")) {
+      ps.setString(1, name);
+      try (java.sql.ResultSet rs = ps.executeQuery()) {
+        assertThat(rs.next()).isTrue();
+        return rs.getString(1);
+      }
+    }
+  }
+
   @Test
   void toStringNamesTheServerAndSchema() {
     assertThat(store.toString())
