@@ -30,6 +30,26 @@ final class RecordFields {
   static final String CREATED_AT = "created_at";
   static final String UPDATED_AT = "updated_at";
 
+  /**
+   * The fields in the order in which {@code claim.lua} returns a record's values ({@code HMGET}):
+   * {@link #toRecord(String, List, String)} reads them by position.
+   */
+  static final List<String> ORDER =
+      List.of(
+          STATE,
+          FINGERPRINT,
+          TOKEN,
+          ATTEMPT,
+          LEASE_UNTIL,
+          EXPIRES_AT,
+          RETRY_AFTER,
+          RESULT_TYPE,
+          RESULT,
+          ERROR_TYPE,
+          ERROR_MESSAGE,
+          CREATED_AT,
+          UPDATED_AT);
+
   private RecordFields() {}
 
   /** The fields of a flat {@code field, value, ...} list, from {@code from} on. */
@@ -39,6 +59,70 @@ final class RecordFields {
       fields.put(String.valueOf(flat.get(i)), String.valueOf(flat.get(i + 1)));
     }
     return fields;
+  }
+
+  /**
+   * The record of {@code key} whose field values are {@code values} in the {@link #ORDER} of the
+   * fields (null for an absent field), as {@code HMGET} gives them.
+   *
+   * @param where the Redis key, for the message when the values are not a record
+   * @throws IllegalStateException when the values are not a record
+   */
+  static IdempotencyRecord toRecord(String key, List<?> values, String where) {
+    try {
+      StoredResult result = null;
+      String resultType = text(values, 7);
+      if (resultType != null) {
+        String encoded = text(values, 8);
+        result = new StoredResult(resultType, encoded == null ? "" : encoded, null);
+      }
+      StoredError error = null;
+      String errorType = text(values, 9);
+      if (errorType != null) {
+        error = new StoredError(errorType, text(values, 10));
+      }
+      return new IdempotencyRecord(
+          key,
+          RecordState.valueOf(required(values, 0)),
+          required(values, 1),
+          Long.parseLong(required(values, 2)),
+          Integer.parseInt(required(values, 3)),
+          instant(text(values, 4)),
+          Instant.ofEpochMilli(Long.parseLong(required(values, 5))),
+          instant(text(values, 6)),
+          result,
+          error,
+          Instant.ofEpochMilli(Long.parseLong(required(values, 11))),
+          Instant.ofEpochMilli(Long.parseLong(required(values, 12))));
+    } catch (RuntimeException e) {
+      StringBuilder present = new StringBuilder();
+      for (int i = 0; i < ORDER.size() && i < values.size(); i++) {
+        if (values.get(i) != null) {
+          present.append(present.length() == 0 ? "" : ", ").append(ORDER.get(i));
+        }
+      }
+      throw new IllegalStateException(
+          "the hash at "
+              + where
+              + " is not an idempotency record (fields ["
+              + present
+              + "]): "
+              + e.getMessage(),
+          e);
+    }
+  }
+
+  private static @Nullable String text(List<?> values, int i) {
+    Object v = values.get(i);
+    return v == null ? null : v.toString();
+  }
+
+  private static String required(List<?> values, int i) {
+    String v = text(values, i);
+    if (v == null) {
+      throw new IllegalArgumentException("field " + ORDER.get(i) + " is missing");
+    }
+    return v;
   }
 
   /**

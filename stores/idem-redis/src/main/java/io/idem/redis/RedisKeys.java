@@ -25,7 +25,7 @@ import java.util.zip.CRC32;
  * {prefix:l:&lt;name&gt;}     hash: a lock (RedisLockStore): owner, token, acquired_at, lease_until
  * </pre>
  *
- * Immutable.
+ * Thread-safe: immutable, but for a cache of the shards' key names.
  */
 final class RedisKeys {
 
@@ -35,9 +35,19 @@ final class RedisKeys {
   private final String prefix;
   private final int shards;
 
+  /**
+   * The names of each shard's keys, made on first use. Racy but safe: {@link ShardKeys} has only
+   * final fields, so a thread sees either none (and makes the same names again) or a whole one.
+   */
+  private final ShardKeys[] shardKeys;
+
+  /** The names of one shard's keys. */
+  private record ShardKeys(String recordPrefix, String sequence, String expiry) {}
+
   RedisKeys(String prefix, int shards) {
     this.prefix = prefix;
     this.shards = shards;
+    this.shardKeys = new ShardKeys[shards];
   }
 
   String prefix() {
@@ -67,17 +77,27 @@ final class RedisKeys {
 
   /** What the record keys of a shard start with: {@code {prefix:N}:r:}. */
   String recordPrefix(int shard) {
-    return tag(shard) + ":r:";
+    return shardKeys(shard).recordPrefix();
   }
 
   /** The fencing-token sequence of a shard. */
   String sequence(int shard) {
-    return tag(shard) + ":seq";
+    return shardKeys(shard).sequence();
   }
 
   /** The expiry index (zset) of a shard. */
   String expiry(int shard) {
-    return tag(shard) + ":exp";
+    return shardKeys(shard).expiry();
+  }
+
+  private ShardKeys shardKeys(int shard) {
+    ShardKeys names = shardKeys[shard];
+    if (names == null) {
+      String tag = tag(shard);
+      names = new ShardKeys(tag + ":r:", tag + ":seq", tag + ":exp");
+      shardKeys[shard] = names;
+    }
+    return names;
   }
 
   /** The key holding the layout of this prefix. */

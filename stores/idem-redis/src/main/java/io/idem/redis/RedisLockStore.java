@@ -48,9 +48,10 @@ import org.jspecify.annotations.Nullable;
  *
  * <ol>
  *   <li><b>tryAcquire</b>: {@code lock-acquire.lua}: {@code HMGET owner token acquired_at
- *       lease_until}; when held, return the holder and change nothing; else {@code HINCRBY token
- *       1}, {@code HSET owner, acquired_at now, lease_until now + lease}, and return the new
- *       holding.
+ *       lease_until}; when held, return the holder and change nothing; else one {@code HSET token +
+ *       1, owner, acquired_at now, lease_until now + lease} (from token 2^53 - 1 on, where a Lua
+ *       number is no longer exact, {@code HINCRBY token 1} and {@code HSET} of the rest), and
+ *       return the new token: the store knows the rest of the holding.
  *   <li><b>extend</b>: {@code lock-extend.lua}: {@code HMGET token lease_until}; unless the token
  *       is the caller's and the lease runs, return 0 and change nothing; else {@code HSET
  *       lease_until now + lease}, return 1.
@@ -140,20 +141,39 @@ public final class RedisLockStore implements LockStore {
     Objects.requireNonNull(owner, "owner");
     Durations.requirePositive("lease", lease);
     Instant now = now();
+    long nowMillis = now.toEpochMilli();
+    long leaseUntil = now.plus(lease).toEpochMilli();
     String key = RedisKeys.lock(prefix, name);
     List<Object> reply =
         conn.script(
-            "acquire of lock " + name,
+            "acquire of lock ",
+            name,
             RedisScript.LOCK_ACQUIRE,
             ScriptOutputType.MULTI,
             new String[] {key},
             owner,
-            millis(now),
-            millis(now.plus(lease)));
+            Long.toString(nowMillis),
+            Long.toString(leaseUntil));
+    if (reply != null && reply.size() == 1) {
+      // acquired: the script answers with the new token, the caller knows the rest
+      long token;
+      try {
+        token = Long.parseLong(String.valueOf(reply.get(0)));
+      } catch (NumberFormatException e) {
+        throw new IllegalStateException("the hash at " + key + " is not a lock: " + e, e);
+      }
+      return new LockAttempt(
+          true,
+          new LockLease(
+              name,
+              owner,
+              token,
+              Instant.ofEpochMilli(nowMillis),
+              Instant.ofEpochMilli(leaseUntil)));
+    }
     if (reply == null || reply.size() != 5) {
       throw new IllegalStateException("lock-acquire.lua answered " + reply + " for " + key);
     }
-    boolean acquired = "1".equals(String.valueOf(reply.get(0)));
     LockLease holding =
         toLease(
             name,
@@ -162,7 +182,7 @@ public final class RedisLockStore implements LockStore {
             text(reply.get(2)),
             text(reply.get(3)),
             text(reply.get(4)));
-    return new LockAttempt(acquired, holding);
+    return new LockAttempt(false, holding);
   }
 
   @Override
@@ -170,7 +190,7 @@ public final class RedisLockStore implements LockStore {
     Objects.requireNonNull(name, "name");
     Durations.requirePositive("lease", lease);
     Instant now = now();
-    return apply("extend of lock " + name, RedisScript.LOCK_EXTEND, name, token, now, lease);
+    return apply("extend of lock ", RedisScript.LOCK_EXTEND, name, token, now, lease);
   }
 
   @Override
@@ -181,15 +201,16 @@ public final class RedisLockStore implements LockStore {
       throw new IllegalArgumentException("keepFor must not be negative, but was " + keepFor);
     }
     Instant now = now();
-    return apply("release of lock " + name, RedisScript.LOCK_RELEASE, name, token, now, keepFor);
+    return apply("release of lock ", RedisScript.LOCK_RELEASE, name, token, now, keepFor);
   }
 
   /** Runs extend or release: both move lease_until to now + {@code until} for the holder. */
   private boolean apply(
-      String op, RedisScript script, String name, long token, Instant now, Duration until) {
+      String what, RedisScript script, String name, long token, Instant now, Duration until) {
     Long applied =
         conn.script(
-            op,
+            what,
+            name,
             script,
             ScriptOutputType.INTEGER,
             new String[] {RedisKeys.lock(prefix, name)},

@@ -53,6 +53,7 @@ final class RedisStoreConnection implements AutoCloseable {
   private final String server;
   private final String prefix;
   private final Duration commandTimeout;
+  private final long commandTimeoutNanos;
   private final RedisClient client;
   private final RedisURI uri;
   private final @Nullable RedisClient ownedClient;
@@ -70,6 +71,7 @@ final class RedisStoreConnection implements AutoCloseable {
     this.server = server;
     this.prefix = prefix;
     this.commandTimeout = commandTimeout;
+    this.commandTimeoutNanos = commandTimeout.toNanos();
     this.client = client;
     this.uri = uri;
     this.ownedClient = ownedClient;
@@ -150,13 +152,52 @@ final class RedisStoreConnection implements AutoCloseable {
 
   /** Sends {@code command} and waits for its answer, at most the command timeout. */
   <T> T call(String op, Supplier<? extends CompletionStage<T>> command) {
-    return awaitUntil(op, start(command), System.nanoTime() + commandTimeout.toNanos());
+    return awaitUntil(op, start(command), System.nanoTime() + commandTimeoutNanos);
+  }
+
+  /**
+   * {@link #call(String, Supplier)} of the step named {@code what + subject}, a text made only when
+   * the step fails.
+   */
+  <T> T call(String what, String subject, Supplier<? extends CompletionStage<T>> command) {
+    return awaitUntil(what, subject, start(command), System.nanoTime() + commandTimeoutNanos);
   }
 
   /** Runs {@code script} and waits for its answer, at most the command timeout. */
   <T> T script(
       String op, RedisScript script, ScriptOutputType type, String[] scriptKeys, String... args) {
-    return call(op, () -> eval(script, type, scriptKeys, args));
+    return script(op, "", script, type, scriptKeys, args);
+  }
+
+  /**
+   * Runs {@code script} and waits for its answer, at most the command timeout: {@code EVALSHA}, and
+   * on {@code NOSCRIPT} {@code EVAL} within the same deadline. The step is named {@code what +
+   * subject} (e.g. "claim of key " + the key), a text made only when it fails. The hot path of
+   * every store: no future is made beyond Lettuce's command.
+   */
+  <T> T script(
+      String what,
+      String subject,
+      RedisScript script,
+      ScriptOutputType type,
+      String[] scriptKeys,
+      String... args) {
+    long deadline = System.nanoTime() + commandTimeoutNanos;
+    CompletableFuture<T> bySha;
+    try {
+      bySha = redis.<T>evalsha(script.sha(), type, scriptKeys, args).toCompletableFuture();
+    } catch (RedisException e) {
+      bySha = CompletableFuture.failedFuture(e);
+    }
+    try {
+      return awaitUntil(what, subject, bySha, deadline);
+    } catch (StoreUnavailableException e) {
+      if (!isNoScript(e.getCause())) {
+        throw e;
+      }
+    }
+    return awaitUntil(
+        what, subject, start(() -> redis.<T>eval(script.body(), type, scriptKeys, args)), deadline);
   }
 
   /** {@code EVALSHA}, and on {@code NOSCRIPT} {@code EVAL} (which also caches the script again). */
@@ -173,7 +214,7 @@ final class RedisStoreConnection implements AutoCloseable {
         });
   }
 
-  private static boolean isNoScript(Throwable e) {
+  private static boolean isNoScript(@Nullable Throwable e) {
     return e instanceof RedisNoScriptException
         || (e instanceof RedisException
             && e.getMessage() != null
@@ -191,24 +232,30 @@ final class RedisStoreConnection implements AutoCloseable {
 
   /** Waits for {@code future} until {@code deadlineNanos} ({@link System#nanoTime}). */
   <T> T awaitUntil(String op, CompletableFuture<T> future, long deadlineNanos) {
+    return awaitUntil(op, "", future, deadlineNanos);
+  }
+
+  /** {@link #awaitUntil(String, CompletableFuture, long)} of the step {@code what + subject}. */
+  private <T> T awaitUntil(
+      String what, String subject, CompletableFuture<T> future, long deadlineNanos) {
     try {
       return future.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {
       future.cancel(false);
-      throw unavailable(op, "no answer within " + commandTimeout.toMillis() + " ms", e);
+      throw unavailable(what + subject, "no answer within " + commandTimeout.toMillis() + " ms", e);
     } catch (ExecutionException | CompletionException e) {
       Throwable cause = unwrap(e);
       String why =
           cause instanceof RedisCommandTimeoutException
               ? "no answer within " + commandTimeout.toMillis() + " ms"
               : String.valueOf(cause.getMessage());
-      throw unavailable(op, why, cause);
+      throw unavailable(what + subject, why, cause);
     } catch (CancellationException e) {
-      throw unavailable(op, "the command was cancelled", e);
+      throw unavailable(what + subject, "the command was cancelled", e);
     } catch (InterruptedException e) {
       future.cancel(false);
       Thread.currentThread().interrupt();
-      throw unavailable(op, "interrupted while waiting for Redis", e);
+      throw unavailable(what + subject, "interrupted while waiting for Redis", e);
     }
   }
 

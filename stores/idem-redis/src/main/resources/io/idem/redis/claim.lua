@@ -11,98 +11,98 @@
 -- ARGV[6] max attempts
 -- ARGV[7] Redis TTL of a new claim in milliseconds (expires_at - now + grace): a safety net only
 --
--- Returns {status, field, value, field, value, ...}: status is CLAIMED with the new record, or
--- COMPLETED, CACHED_FAILURE, IN_PROGRESS, MISMATCH or EXHAUSTED with the record in the way, which
--- is left unchanged.
+-- Returns, shortest first (the caller knows every other field of a claim it made):
+--   token                          CLAIMED, attempt 1, created_at now: the key had no record, or
+--                                  an expired one;
+--   {token, attempt, created_at}   CLAIMED: a takeover, or a claim after a release or a failure;
+--   {state, fingerprint, token, attempt, lease_until, expires_at, retry_after, result_type,
+--    result, error_type, error_message, created_at, updated_at, status}
+--                                  the record in the way, which is left unchanged (nil for an
+--                                  absent field), and the status: COMPLETED, CACHED_FAILURE,
+--                                  IN_PROGRESS, MISMATCH or EXHAUSTED.
+-- Tokens are integers, exact up to 2^53.
+--
+-- Written for the common cases: a first claim is one HMGET that finds nothing, INCR, HSET,
+-- PEXPIRE and ZADD, with no Lua function or table made; a duplicate is one HMGET whose reply is
+-- returned as it is, field names left out.
 
-local record, seq, expiry = KEYS[1], KEYS[2], KEYS[3]
-local now = tonumber(ARGV[3])
+local record = KEYS[1]
+local v = redis.call('HMGET', record, 'state', 'fingerprint', 'token', 'attempt', 'lease_until',
+  'expires_at', 'retry_after', 'result_type', 'result', 'error_type', 'error_message',
+  'created_at', 'updated_at')
+local state = v[1]
 
-local function decimal(n)
-  return string.format('%.0f', n)
-end
-
-local fields = redis.call('HGETALL', record)
-local r = {}
-for i = 1, #fields, 2 do
-  r[fields[i]] = fields[i + 1]
-end
-
-local function answer(status, flat)
-  local out = {status}
-  for i = 1, #flat do
-    out[i + 1] = flat[i]
+if not state then
+  for i = 2, 13 do
+    if v[i] then
+      redis.call('DEL', record) -- a hash without a state is no record: replace it whole
+      break
+    end
   end
-  return out
-end
-
--- IdempotencyRecord.isLeaseOverAt
-local function lease_over()
-  return r.state == 'IN_PROGRESS' and r.lease_until ~= nil and now >= tonumber(r.lease_until)
-end
-
--- IdempotencyRecord.isExpiredAt
-local function expired()
-  return now >= tonumber(r.expires_at) and (r.state ~= 'IN_PROGRESS' or lease_over())
-end
-
--- IdempotencyRecord.isRetryableAt
-local function retryable()
-  return r.state == 'FAILED' and (r.retry_after == nil or now >= tonumber(r.retry_after))
-end
-
--- Writes the caller's IN_PROGRESS record. The token is max(next of the sequence, floor); the
--- sequence is raised to it, so that tokens of the shard keep growing.
-local function claim(floor, attempt, created_at)
-  local token = redis.call('INCR', seq)
-  if token < floor then
-    token = floor
-    redis.call('SET', seq, decimal(token))
-  end
-  local flat = {
+  local token = redis.call('INCR', KEYS[2])
+  redis.call('HSET', record,
     'state', 'IN_PROGRESS',
     'fingerprint', ARGV[2],
-    'token', decimal(token),
-    'attempt', decimal(attempt),
+    'token', string.format('%.0f', token),
+    'attempt', '1',
     'lease_until', ARGV[4],
     'expires_at', ARGV[5],
-    'created_at', created_at,
-    'updated_at', ARGV[3]
-  }
-  redis.call('DEL', record)
-  redis.call('HSET', record, unpack(flat))
+    'created_at', ARGV[3],
+    'updated_at', ARGV[3])
   redis.call('PEXPIRE', record, ARGV[7])
-  redis.call('ZADD', expiry, ARGV[5], ARGV[1])
-  return answer('CLAIMED', flat)
+  redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
+  return token
 end
 
--- A takeover or a claim after a release: the next attempt of the same record, if one is left.
-local function reclaim()
-  if tonumber(r.attempt) >= tonumber(ARGV[6]) then
-    return answer('EXHAUSTED', fields)
+local now = tonumber(ARGV[3])
+-- IdempotencyRecord.isLeaseOverAt
+local lease_over = state == 'IN_PROGRESS' and v[5] and now >= tonumber(v[5])
+local floor, attempt, created_at
+if now >= tonumber(v[6]) and (state ~= 'IN_PROGRESS' or lease_over) then
+  -- IdempotencyRecord.isExpiredAt: a new record's life, after the old record's token
+  floor, attempt, created_at = tonumber(v[3]) + 1, 1, ARGV[3]
+elseif (state == 'FAILED' and (not v[7] or now >= tonumber(v[7])))
+    or (lease_over and v[2] == ARGV[2]) then
+  -- IdempotencyRecord.isRetryableAt (any payload), or a takeover (the same payload only): the
+  -- next attempt of the same record, if one is left
+  if tonumber(v[4]) >= tonumber(ARGV[6]) then
+    v[14] = 'EXHAUSTED'
+    return v
   end
-  return claim(tonumber(r.token) + 1, tonumber(r.attempt) + 1, r.created_at)
+  floor, attempt, created_at = tonumber(v[3]) + 1, tonumber(v[4]) + 1, v[12]
+else
+  if v[2] ~= ARGV[2] then
+    v[14] = 'MISMATCH'
+  elseif state == 'COMPLETED' then
+    v[14] = 'COMPLETED'
+  elseif state == 'FAILED' then
+    v[14] = 'CACHED_FAILURE'
+  else
+    v[14] = 'IN_PROGRESS'
+  end
+  return v
 end
 
-if r.state == nil then
-  return claim(1, 1, ARGV[3])
+-- The token is max(next of the sequence, floor); the sequence is raised to it, so that tokens of
+-- the shard keep growing.
+local token = redis.call('INCR', KEYS[2])
+if token < floor then
+  token = floor
+  redis.call('SET', KEYS[2], string.format('%.0f', token))
 end
-if expired() then
-  return claim(tonumber(r.token) + 1, 1, ARGV[3])
+redis.call('DEL', record)
+redis.call('HSET', record,
+  'state', 'IN_PROGRESS',
+  'fingerprint', ARGV[2],
+  'token', string.format('%.0f', token),
+  'attempt', string.format('%.0f', attempt),
+  'lease_until', ARGV[4],
+  'expires_at', ARGV[5],
+  'created_at', created_at,
+  'updated_at', ARGV[3])
+redis.call('PEXPIRE', record, ARGV[7])
+redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
+if attempt == 1 then
+  return token
 end
-if retryable() then
-  return reclaim()
-end
-if r.fingerprint ~= ARGV[2] then
-  return answer('MISMATCH', fields)
-end
-if r.state == 'COMPLETED' then
-  return answer('COMPLETED', fields)
-end
-if r.state == 'FAILED' then
-  return answer('CACHED_FAILURE', fields)
-end
-if lease_over() then
-  return reclaim()
-end
-return answer('IN_PROGRESS', fields)
+return {token, attempt, created_at}

@@ -155,6 +155,35 @@ class RedisScriptsAndKeysTest {
   }
 
   @Test
+  void claimsReadFirstWhileMostAnswersAreDuplicatesAndStopWhenClaimsAreMade() {
+    RedisIdempotencyStore store = open(builder("readfirst"));
+    String done = "k:" + UUID.randomUUID();
+    long token = store.claim(request(done)).record().token();
+    store.complete(done, token, new StoredResult("T", "\"done\"", null), TTL);
+    assertThat(store.readsFirst()).isFalse();
+
+    for (int i = 0; i < RedisIdempotencyStore.READ_FIRST_FROM; i++) {
+      assertThat(store.claim(request(done)).status()).isEqualTo(ClaimStatus.COMPLETED);
+    }
+    assertThat(store.readsFirst()).isTrue();
+    // answered by the read: the same answer, the same record
+    ClaimResult replay = store.claim(request(done));
+    assertThat(replay.status()).isEqualTo(ClaimStatus.COMPLETED);
+    assertThat(replay.record()).isEqualTo(store.get(done).orElseThrow());
+    // one claim made in five keeps reading first; more turns it off
+    for (int i = 0; i < 40; i++) {
+      ClaimResult r = store.claim(request(i % 5 == 0 ? "k:" + UUID.randomUUID() : done));
+      assertThat(r.status()).isIn(ClaimStatus.CLAIMED, ClaimStatus.COMPLETED);
+      assertThat(r.claimed()).isEqualTo(i % 5 == 0);
+    }
+    assertThat(store.readsFirst()).isTrue();
+    for (int i = 0; i < 40; i++) {
+      assertThat(store.claim(request("k:" + UUID.randomUUID())).claimed()).isTrue();
+    }
+    assertThat(store.readsFirst()).isFalse();
+  }
+
+  @Test
   void resultsAreStoredAsUtf8() {
     RedisIdempotencyStore store = open(builder("utf8"));
     String key = "k:" + UUID.randomUUID();
@@ -247,6 +276,67 @@ class RedisScriptsAndKeysTest {
 
     assertThat(store.get(key)).contains(claimed);
     assertThat(redis().zscore(index, key)).isEqualTo((double) claimed.expiresAt().toEpochMilli());
+  }
+
+  @Test
+  void aCompletionLaterThanTheClaimKeepsTheClaimsEarlierScoreAndIsPurgedAtItsOwnExpiry() {
+    SettableClock clock = SettableClock.create();
+    RedisIdempotencyStore store = open(builder("later").clock(clock));
+    RedisKeys keys = new RedisKeys(prefixes.get(0), 64);
+    String key = "k:" + UUID.randomUUID();
+    String index = keys.expiry(keys.shardOf(key));
+    IdempotencyRecord claimed = store.claim(request(key)).record(); // score: claim + TTL
+    clock.advance(Duration.ofMinutes(10));
+    store.complete(key, claimed.token(), new StoredResult("T", "1", null), TTL);
+    IdempotencyRecord completed = store.get(key).orElseThrow();
+    assertThat(completed.expiresAt()).isEqualTo(claimed.expiresAt().plus(Duration.ofMinutes(10)));
+    // the completion did not move the index entry: it is early, which purge corrects
+    assertThat(redis().zscore(index, key)).isEqualTo((double) claimed.expiresAt().toEpochMilli());
+
+    clock.set(claimed.expiresAt());
+    assertThat(store.purgeExpired(10)).isZero();
+    assertThat(store.get(key)).contains(completed);
+    assertThat(redis().zscore(index, key)).isEqualTo((double) completed.expiresAt().toEpochMilli());
+
+    clock.set(completed.expiresAt());
+    assertThat(store.purgeExpired(10)).isEqualTo(1);
+    assertThat(redis().exists(keys.record(key))).isZero();
+    assertThat(redis().zscore(index, key)).isNull();
+  }
+
+  @Test
+  void aCompletionWithATtlShorterThanTheLeaseMovesTheScoreEarlier() {
+    SettableClock clock = SettableClock.create();
+    RedisIdempotencyStore store = open(builder("shorter").clock(clock));
+    RedisKeys keys = new RedisKeys(prefixes.get(0), 64);
+    String key = "k:" + UUID.randomUUID();
+    String index = keys.expiry(keys.shardOf(key));
+    Duration ttl = Duration.ofSeconds(5); // the claim keeps the record for the lease, 30 s
+    long token = store.claim(new ClaimRequest(key, FP, LEASE, ttl, 10)).record().token();
+    assertThat(redis().zscore(index, key))
+        .isEqualTo((double) clock.instant().plus(LEASE).toEpochMilli());
+
+    store.complete(key, token, new StoredResult("T", "1", null), ttl);
+
+    long expiresAt = clock.instant().plus(ttl).toEpochMilli();
+    assertThat(store.get(key).orElseThrow().expiresAt().toEpochMilli()).isEqualTo(expiresAt);
+    assertThat(redis().zscore(index, key)).isEqualTo((double) expiresAt);
+    clock.advance(ttl);
+    assertThat(store.purgeExpired(10)).isEqualTo(1);
+  }
+
+  @Test
+  void aHashWithoutAStateIsReplacedWholeByAClaim() {
+    RedisIdempotencyStore store = open(builder("stray"));
+    RedisKeys keys = new RedisKeys(prefixes.get(0), 64);
+    String key = "k:" + UUID.randomUUID();
+    redis().hset(keys.record(key), java.util.Map.of("result", "stale", "error_type", "E"));
+
+    IdempotencyRecord claimed = store.claim(request(key)).record();
+
+    assertThat(store.get(key)).contains(claimed);
+    assertThat(redis().hexists(keys.record(key), "result")).isFalse();
+    assertThat(redis().hexists(keys.record(key), "error_type")).isFalse();
   }
 
   @Test
