@@ -33,9 +33,13 @@ import org.openjdk.jmh.annotations.Threads;
  *
  * <ul>
  *   <li><b>Replay</b>: {@link #replayIdem}, {@code idem.once(key, null, body)} on one of {@link
- *       #KEYS} completed keys (one {@code EVALSHA} of the store's claim script, which finds the
- *       record COMPLETED and returns it), against {@link #replayRaw}, a {@code GET} of one of as
- *       many string keys holding the same result text.
+ *       #KEYS} completed keys, against {@link #replayRaw}, a {@code GET} of one of as many string
+ *       keys holding the same result text: one round trip each. Idem's is one {@code HGETALL} of
+ *       the record, as the store reads first while most of its claims are duplicates (all of them
+ *       here, from the first few calls of the warm-up on); a duplicate among mostly new keys is
+ *       answered by the claim script instead (one {@code EVALSHA}, also one round trip; {@link
+ *       RedisPartsBenchmark} measures both). Idem then builds the record, decides the claim with
+ *       {@code RecordTransitions} and decodes the stored JSON with its codec.
  *   <li><b>Claim and complete</b>: {@link #claimCompleteIdem}, {@code idem.once(freshKey, null, ()
  *       -> "ok")} on a new key from a counter (the claim script, then the complete script: two
  *       round trips), against {@link #claimCompleteRaw}, {@code SET k v NX PX lease} then {@code

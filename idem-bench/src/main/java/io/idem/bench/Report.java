@@ -161,7 +161,46 @@ final class Report {
           reported(
               "SqlitePartsBenchmark.steps:idemOnceNoHeartbeat",
               "SqlitePartsBenchmark.steps:rawJdbc"),
-          reported("SqlitePartsBenchmark.steps:idemOnce", "SqlitePartsBenchmark.steps:rawJdbc"));
+          reported("SqlitePartsBenchmark.steps:idemOnce", "SqlitePartsBenchmark.steps:rawJdbc"),
+          redisPart("replaySteps", "rawHgetall", "rawGet"),
+          redisPart("replaySteps", "rawEvalGet", "rawGet"),
+          redisPart("replaySteps", "rawClaimScript", "rawGet"),
+          redisPart("replaySteps", "storeClaim", "rawGet"),
+          redisPart("replaySteps", "idemReplay", "rawGet"),
+          redisPart("claimSteps", "rawEvalSetNxSet", "rawSetNxSet"),
+          redisPart("claimSteps", "rawScripts", "rawSetNxSet"),
+          redisPart("claimSteps", "storeClaimComplete", "rawSetNxSet"),
+          redisPart("claimSteps", "idemOnceNoHeartbeat", "rawSetNxSet"),
+          redisPart("claimSteps", "idemOnce", "rawSetNxSet"),
+          redisPart("lockSteps", "rawSetNxDel", "shedLock"),
+          redisPart("lockSteps", "rawLockScripts", "shedLock"),
+          redisPart("lockSteps", "storeAcquireRelease", "shedLock"),
+          postgresPart("claimSteps", "rawClaimStatement", "rawJdbc"),
+          postgresPart("claimSteps", "rawStoreStatements", "rawJdbc"),
+          postgresPart("claimSteps", "storeClaimComplete", "rawJdbc"),
+          postgresPart("claimSteps", "idemOnceNoHeartbeat", "rawJdbc"),
+          postgresPart("claimSteps", "idemOnce", "rawJdbc"),
+          postgresPart("replaySteps", "rawClaimStatement", "rawSelect"),
+          postgresPart("replaySteps", "rawStoreStatements", "rawSelect"),
+          postgresPart("replaySteps", "storeClaim", "rawSelect"),
+          postgresPart("replaySteps", "idemReplay", "rawSelect"),
+          postgresPart("lockSteps", "rawAcquireStatement", "shedLock"),
+          postgresPart("lockSteps", "rawStoreStatements", "shedLock"),
+          postgresPart("lockSteps", "storeAcquireRelease", "shedLock"),
+          postgresPart("lockSteps", "managerTryRun", "shedLock"),
+          postgresPart("lockSteps", "shedLockExecutor", "shedLock"));
+
+  /** A step of a {@code RedisPartsBenchmark} method against the method's first step. */
+  private static Check redisPart(String method, String step, String baseline) {
+    String m = "RedisPartsBenchmark." + method + ":";
+    return reported(m + step, m + baseline);
+  }
+
+  /** A step of a {@code PostgresPartsBenchmark} method against the method's first step. */
+  private static Check postgresPart(String method, String step, String baseline) {
+    String m = "PostgresPartsBenchmark." + method + ":";
+    return reported(m + step, m + baseline);
+  }
 
   private static Check minThroughput(
       String benchmark, String baseline, double target, boolean required) {

@@ -1,43 +1,61 @@
 package io.idem.bench.jobs;
 
+import io.idem.job.EnqueueResult;
+import io.idem.job.JobRequest;
+import io.idem.job.Jobs;
+import io.idem.job.Unique;
+import io.idem.job.Worker;
+import io.idem.job.WorkerOptions;
+import io.idem.postgres.PostgresJobStore;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
 
 /**
- * Idem's job engine as a contender. <b>TO BE COMPLETED</b> when {@code io.idem.job.Jobs} (the
- * facade with its workers) and {@code io.idem.postgres.PostgresJobStore} exist; until then {@link
- * #AVAILABLE} is false and {@link JobThroughput} reports Idem as pending and runs the peers alone.
+ * Idem's job engine as a contender: {@link Jobs} on a {@link PostgresJobStore}, one handler for
+ * type {@value #TYPE} whose args are {@link NoopArgs}, one {@link Worker}. A unique job carries
+ * {@code Unique.byEntity("job", i)} (key {@code bench.noop:entity=job=<i>}, held while the job is
+ * scheduled, queued, running or waiting for a retry, enforced by the store's partial unique index);
+ * a plain job has no unique key.
  *
- * <p>What to write (the same shape as the peers, so that the comparison stays fair):
+ * <p>Settings:
  *
- * <ol>
- *   <li>{@link #setUp}: a {@code PostgresJobStore} on {@code dataSource} (it creates its schema in
- *       the empty database); a {@code Jobs} with {@code settings.threads()} workers on queue {@code
- *       default}, its fastest reasonable settings (LISTEN/NOTIFY wake-up or a short poll, claim
- *       batch size), written into {@link #settings}; one handler for type {@code bench.noop} that
- *       reads the job's index from its args and calls {@code executions.executed(index)}, nothing
- *       else; workers not started.
- *   <li>{@link #startWorkers}: start the workers.
- *   <li>{@link #enqueue}: jobs 0 to n - 1 with args {@code {"i": index}}, in batches of {@code
- *       settings.batchSize()} through the facade's batch enqueue (or {@code JobStore.enqueueAll});
- *       {@code unique}: each with the unique key {@code bench:job-<index>} (e.g. {@code
- *       .unique(byEntity("job", index))}); plain: no unique key. Check that each result is
- *       ENQUEUED.
- *   <li>{@link #unfinished}: n minus the count of SUCCEEDED jobs, in one query (or {@code
- *       JobStore.stats()}).
- *   <li>{@link #tearDown}: stop the workers, close the store (the harness closes the pool).
- * </ol>
- *
- * Then set {@link #AVAILABLE} to true; {@code JobThroughputTest} runs it with 200 jobs, unique and
- * plain.
+ * <ul>
+ *   <li>{@code PostgresJobStore.builder(pool).build()} (schema {@code public} of the fresh
+ *       database, applied on build);
+ *   <li>{@code WorkerOptions.defaults().concurrency(T).pollInterval(100 ms)}: the dispatcher claims
+ *       up to the free slots in one statement, again at once while claims come back full or a job
+ *       ends, and otherwise waits for the store's LISTEN/NOTIFY wake-up (sent by every enqueue) or
+ *       the poll (100 ms, as db-scheduler's; default 2 s); lease, heartbeat and maintenance at
+ *       their defaults;
+ *   <li>{@code jobs.enqueueAll(List<JobRequest>)} in chunks of the run's batch size (the store
+ *       sends the enqueue statements of up to 64 jobs per round trip, one transaction each).
+ * </ul>
  */
 public final class IdemContender implements Contender {
 
-  /** False until the class is completed. */
-  static final boolean AVAILABLE = false;
+  /** True now that {@code io.idem.job.Jobs} and {@code PostgresJobStore} exist. */
+  static final boolean AVAILABLE = true;
 
-  private static final String PENDING =
-      "IdemContender is to be completed: io.idem.job.Jobs and io.idem.postgres.PostgresJobStore"
-          + " do not exist yet";
+  static final String TYPE = "bench.noop";
+  static final Duration POLL_INTERVAL = Duration.ofMillis(100);
+
+  /** The args of a bench job: its index. */
+  public record NoopArgs(int i) {}
+
+  private @Nullable DataSource dataSource;
+  private @Nullable PostgresJobStore store;
+  private @Nullable Jobs jobs;
+  private @Nullable Worker worker;
+  private int threads = 1;
+  private int batchSize = 1;
+  private long enqueued;
 
   @Override
   public String name() {
@@ -46,7 +64,13 @@ public final class IdemContender implements Contender {
 
   @Override
   public String settings(RunSettings s) {
-    return "Idem: pending (" + PENDING + ")";
+    return "Idem (this build): PostgresJobStore, Jobs.startWorker(concurrency("
+        + s.threads()
+        + "), pollInterval("
+        + POLL_INTERVAL.toMillis()
+        + " ms) + LISTEN/NOTIFY), jobs.enqueueAll of "
+        + s.batchSize()
+        + ", unique = Unique.byEntity(\"job\", i)";
   }
 
   @Override
@@ -55,25 +79,79 @@ public final class IdemContender implements Contender {
   }
 
   @Override
-  public void setUp(DataSource dataSource, RunSettings settings, Executions executions) {
-    throw new UnsupportedOperationException(PENDING);
+  public void setUp(DataSource ds, RunSettings s, Executions executions) {
+    dataSource = ds;
+    threads = s.threads();
+    batchSize = s.batchSize();
+    PostgresJobStore st = PostgresJobStore.builder(ds).build();
+    store = st;
+    Jobs j = Jobs.builder(st).build();
+    j.register(
+        TYPE,
+        NoopArgs.class,
+        ctx -> {
+          executions.executed(ctx.args().i());
+          return null;
+        });
+    jobs = j;
   }
 
   @Override
   public void startWorkers() {
-    throw new UnsupportedOperationException(PENDING);
+    worker =
+        jobs()
+            .startWorker(WorkerOptions.defaults().concurrency(threads).pollInterval(POLL_INTERVAL));
   }
 
   @Override
   public void enqueue(int n, boolean unique) {
-    throw new UnsupportedOperationException(PENDING);
+    Jobs j = jobs();
+    List<JobRequest> batch = new ArrayList<>(Math.min(batchSize, n));
+    for (int i = 0; i < n; i++) {
+      JobRequest r = JobRequest.of(TYPE, new NoopArgs(i));
+      batch.add(unique ? r.unique(Unique.byEntity("job", i)) : r);
+      if (batch.size() == batchSize || i == n - 1) {
+        for (EnqueueResult result : j.enqueueAll(batch)) {
+          if (!result.enqueued()) {
+            throw new IllegalStateException("not enqueued: " + result);
+          }
+        }
+        batch = new ArrayList<>(Math.min(batchSize, n - i - 1));
+      }
+    }
+    enqueued += n;
   }
 
   @Override
-  public long unfinished() {
-    throw new UnsupportedOperationException(PENDING);
+  public long unfinished() throws SQLException {
+    // state 3 = SUCCEEDED
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT count(*) FROM " + store.schema() + ".idem_jobs WHERE state = 3");
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      return enqueued - rs.getLong(1);
+    }
   }
 
   @Override
-  public void tearDown() {}
+  public void tearDown() {
+    if (worker != null) {
+      worker.shutdown(Duration.ofSeconds(10));
+      worker = null;
+    }
+    if (store != null) {
+      store.close();
+      store = null;
+    }
+  }
+
+  private Jobs jobs() {
+    Jobs j = jobs;
+    if (j == null) {
+      throw new IllegalStateException("setUp first");
+    }
+    return j;
+  }
 }

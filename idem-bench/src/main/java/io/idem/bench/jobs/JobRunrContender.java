@@ -27,8 +27,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * JobRunr ({@code org.jobrunr:jobrunr}, the open-source edition) as a contender: jobs are the
  * lambda {@code () -> JobRunrNoop.execute(i)}. A unique job has the deterministic id {@code
- * UUID.nameUUIDFromBytes("bench-job-<i>")}, JobRunr's way of deduplicating (a second enqueue with
- * an id that exists is skipped); a plain job gets the id JobRunr generates.
+ * UUID.nameUUIDFromBytes("bench-job-<i>")}, JobRunr's way of deduplicating (its single {@code
+ * enqueue(UUID, lambda)} skips an id that exists; its batch save refuses the whole batch instead,
+ * which never arises here: every id of a run is new); a plain job gets the id JobRunr generates.
  *
  * <p>Built as JobRunr's fluent {@code JobRunr.configure()...initialize()} builds it, without the
  * global state (so that runs can follow one another in one JVM): {@link PostgresStorageProvider} on

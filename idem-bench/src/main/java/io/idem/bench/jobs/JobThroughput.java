@@ -37,6 +37,14 @@ import org.jspecify.annotations.Nullable;
  * rounds and the ratios against the targets. Idem also runs N plain jobs (no unique key) each
  * round, for the unique-vs-plain overhead.
  *
+ * <p>Read the figures with: the managed PostgreSQL runs with {@code fsync} off (the test kit's
+ * {@code -F}), so commits are cheap and an engine that commits more per job is penalised less than
+ * on a real disk; JobRunr cannot poll more often than every 5 s, so its first pick-up comes up to 5
+ * s after the first enqueue ("first run ms"; "after 1st run jobs/s" in the summary leaves that wait
+ * out); everything (PostgreSQL, the engines, the enqueuing thread) shares the machine's cores. Not
+ * measured: jobs that do work, many worker processes, duplicates submitted (every key of a run is
+ * new), retries, scheduled jobs.
+ *
  * <p>One whole run is one measurement (not JMH). Run it with:
  *
  * <pre>{@code
@@ -209,6 +217,7 @@ public final class JobThroughput {
    * @param settleNanos after that, until the engine's storage held every job as finished
    * @param executions handler calls, duplicates included
    * @param load the 1-minute load average after the run (-1 where unknown)
+   * @param failure why the run did not finish (timings then 0), else null
    */
   record Result(
       String contender,
@@ -220,7 +229,19 @@ public final class JobThroughput {
       long totalNanos,
       long settleNanos,
       int executions,
-      double load) {
+      double load,
+      @Nullable String failure) {
+
+    /** A run that did not finish: not in the medians, named in the verdicts. */
+    static Result failed(
+        String contender, boolean unique, int round, int jobs, int executions, String why) {
+      return new Result(
+          contender, unique, round, jobs, 0, 0, 0, 0, executions, JobThroughput.load(), why);
+    }
+
+    boolean finished() {
+      return failure == null;
+    }
 
     String mode() {
       return unique ? "unique" : "plain";
@@ -232,6 +253,11 @@ public final class JobThroughput {
 
     double enqueuePerSecond() {
       return jobs * 1e9 / enqueueNanos;
+    }
+
+    /** Jobs/s from the first execution on (leaves out the wait for the first pick-up). */
+    double afterFirstPerSecond() {
+      return jobs * 1e9 / Math.max(1, totalNanos - firstNanos);
     }
 
     int duplicates() {
@@ -267,12 +293,15 @@ public final class JobThroughput {
     out.println();
     out.print(text);
     if (args.markdown() != null) {
-      Files.writeString(args.markdown(), report(args, results, true), StandardCharsets.UTF_8);
+      String md =
+          preamble(args, TestServers.postgres()).replace("\n  ", "\n- ")
+              + "\n\n"
+              + report(args, results, true);
+      Files.writeString(args.markdown(), md, StandardCharsets.UTF_8);
       out.println();
       out.println("Markdown written to " + args.markdown().toAbsolutePath());
     }
-    // JobRunr and db-scheduler leave no non-daemon threads after tearDown, but the managed
-    // PostgreSQL is stopped by a shutdown hook: exit explicitly.
+    // at once, whatever thread a peer left behind (a shutdown hook stops the managed PostgreSQL)
     System.exit(0);
   }
 
@@ -286,18 +315,12 @@ public final class JobThroughput {
     }
     PostgresServer pg = TestServers.postgres();
     RunSettings settings = args.settings();
-    out.println(machine(args, pg));
-    for (String name : args.contenders()) {
-      out.println("  " + name + ": " + CONTENDERS.get(name).get().settings(settings));
-    }
-    if (!available("idem")) {
-      out.println("  idem: pending (IdemContender is to be completed); the peers run alone");
-    }
+    out.println(preamble(args, pg));
     out.println(header(false));
     List<Result> results = new ArrayList<>();
     if (args.warmup() > 0) {
       for (String name : args.contenders()) {
-        Result r = runOnce(pg, name, settings, args.warmup(), true, 0, args);
+        Result r = runOrFail(pg, name, settings, args.warmup(), true, 0, args);
         out.println(line(r, false));
       }
     }
@@ -309,7 +332,7 @@ public final class JobThroughput {
         boolean[] modes =
             !plain ? new boolean[] {true} : new boolean[] {round % 2 == 1, round % 2 == 0};
         for (boolean unique : modes) {
-          Result r = runOnce(pg, name, settings, args.jobs(), unique, round, args);
+          Result r = runOrFail(pg, name, settings, args.jobs(), unique, round, args);
           results.add(r);
           out.println(line(r, false));
         }
@@ -317,6 +340,30 @@ public final class JobThroughput {
       order.add(order.remove(0)); // the next round starts with the next contender
     }
     return results;
+  }
+
+  /**
+   * {@link #runOnce}, or a failed result when the run does not finish (a timeout, an engine's
+   * error), so that the other contenders still run.
+   */
+  static Result runOrFail(
+      PostgresServer pg,
+      String name,
+      RunSettings settings,
+      int jobs,
+      boolean unique,
+      int round,
+      Args args) {
+    try {
+      return runOnce(pg, name, settings, jobs, unique, round, args);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    } catch (Exception e) {
+      String why = e.getClass().getSimpleName() + ": " + e.getMessage();
+      Executions last = Executions.current();
+      return Result.failed(name, unique, round, jobs, last.total(), why);
+    }
   }
 
   /** Whether {@code name} also runs plain jobs in this run. */
@@ -372,7 +419,8 @@ public final class JobThroughput {
             done - start,
             Math.max(0, settled - done),
             executions.total(),
-            load());
+            load(),
+            null);
       } finally {
         contender.tearDown();
       }
@@ -387,6 +435,19 @@ public final class JobThroughput {
     } catch (IOException | RuntimeException e) {
       return -1;
     }
+  }
+
+  /** The machine line and each contender's settings, one per line. */
+  static String preamble(Args args, PostgresServer pg) {
+    StringBuilder b = new StringBuilder(machine(args, pg));
+    for (String name : args.contenders()) {
+      b.append("\n  ").append(name).append(": ");
+      b.append(CONTENDERS.get(name).get().settings(args.settings()));
+    }
+    if (!available("idem")) {
+      b.append("\n  idem: pending (IdemContender is to be completed); the peers run alone");
+    }
+    return b.toString();
   }
 
   static String machine(Args args, PostgresServer pg) {
@@ -439,6 +500,15 @@ public final class JobThroughput {
   }
 
   static String line(Result r, boolean markdown) {
+    if (!r.finished()) {
+      return row(
+          markdown,
+          r.round() == 0 ? "warm-up" : Integer.toString(r.round()),
+          r.contender(),
+          r.mode(),
+          Integer.toString(r.jobs()),
+          "FAILED after " + r.executions() + " executions: " + r.failure());
+    }
     return row(
         markdown,
         r.round() == 0 ? "warm-up" : Integer.toString(r.round()),
@@ -484,7 +554,10 @@ public final class JobThroughput {
   static @Nullable Summary summary(List<Result> results, String contender, boolean unique) {
     List<Result> runs = new ArrayList<>();
     for (Result r : results) {
-      if (r.round() > 0 && r.contender().equals(contender) && r.unique() == unique) {
+      if (r.round() > 0
+          && r.finished()
+          && r.contender().equals(contender)
+          && r.unique() == unique) {
         runs.add(r);
       }
     }
@@ -493,6 +566,7 @@ public final class JobThroughput {
     }
     double[] total = runs.stream().mapToDouble(Result::jobsPerSecond).sorted().toArray();
     double[] enqueue = runs.stream().mapToDouble(Result::enqueuePerSecond).sorted().toArray();
+    double[] after = runs.stream().mapToDouble(Result::afterFirstPerSecond).sorted().toArray();
     return new Summary(
         contender,
         unique,
@@ -500,10 +574,14 @@ public final class JobThroughput {
         median(total),
         total[0],
         total[total.length - 1],
-        median(enqueue));
+        median(enqueue),
+        median(after));
   }
 
-  /** Median, min and max jobs/s over the rounds, and the median enqueue rate. */
+  /**
+   * Median, min and max jobs/s over the rounds; the median enqueue rate and the median rate from
+   * the first execution on.
+   */
   record Summary(
       String contender,
       boolean unique,
@@ -511,7 +589,8 @@ public final class JobThroughput {
       double jobsPerSecond,
       double min,
       double max,
-      double enqueuePerSecond) {}
+      double enqueuePerSecond,
+      double afterFirstPerSecond) {}
 
   static double median(double[] sorted) {
     int n = sorted.length;
@@ -537,17 +616,16 @@ public final class JobThroughput {
                 "jobs/s",
                 "min",
                 "max",
-                "enqueue jobs/s"))
+                "enqueue jobs/s",
+                "after 1st run jobs/s"))
         .append(nl);
     if (markdown) {
-      b.append("|---|---|---|--:|--:|--:|--:|--:|").append(nl);
+      b.append("|---|---|---|--:|--:|--:|--:|--:|--:|").append(nl);
     }
-    List<Summary> summaries = new ArrayList<>();
     for (String name : CONTENDERS.keySet()) {
       for (boolean unique : new boolean[] {true, false}) {
         Summary s = summary(results, name, unique);
         if (s != null) {
-          summaries.add(s);
           b.append(
                   row(
                       markdown,
@@ -558,7 +636,8 @@ public final class JobThroughput {
                       fixed(s.jobsPerSecond(), 0),
                       fixed(s.min(), 0),
                       fixed(s.max(), 0),
-                      fixed(s.enqueuePerSecond(), 0)))
+                      fixed(s.enqueuePerSecond(), 0),
+                      fixed(s.afterFirstPerSecond(), 0)))
               .append(nl);
         }
       }
@@ -594,7 +673,29 @@ public final class JobThroughput {
               + fixed(dbs.jobsPerSecond() / jr.jobsPerSecond(), 2)
               + ")");
     }
-    if (idem == null || best == null) {
+    for (Result r : results) {
+      if (!r.finished()) {
+        lines.add(
+            r.contender()
+                + " "
+                + r.mode()
+                + (r.round() == 0 ? " (warm-up)" : " (round " + r.round() + ")")
+                + " did not finish "
+                + r.jobs()
+                + " jobs ("
+                + r.executions()
+                + " executions): "
+                + r.failure());
+      }
+    }
+    if (idem == null && best != null && failed(results, "idem", true)) {
+      lines.add(
+          "target Idem unique >= "
+              + fixed(TARGET_RATIO, 1)
+              + " x the better peer: MISS (Idem did not finish; it needs >= "
+              + fixed(TARGET_RATIO * best.jobsPerSecond(), 0)
+              + " jobs/s here)");
+    } else if (idem == null || best == null) {
       lines.add(
           "target Idem unique >= "
               + fixed(TARGET_RATIO, 1)
@@ -624,7 +725,7 @@ public final class JobThroughput {
       lines.add(
           "target unique vs plain overhead <= "
               + fixed(TARGET_UNIQUE_OVERHEAD * 100, 0)
-              + " %: PENDING (Idem did not run unique and plain)");
+              + " %: PENDING (no finished Idem runs of both unique and plain jobs)");
     } else {
       // overhead in time: plain rate / unique rate - 1
       double total = idemPlain.jobsPerSecond() / idem.jobsPerSecond() - 1;
@@ -641,6 +742,17 @@ public final class JobThroughput {
               + " % (reported)");
     }
     return lines;
+  }
+
+  private static boolean failed(List<Result> results, String contender, boolean unique) {
+    for (Result r : results) {
+      if (r.round() > 0 && !r.finished() && r.contender().equals(contender)) {
+        if (r.unique() == unique) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   /** For {@code RunBenchmarks jobs ...}: the arguments after the sub-command. */
