@@ -38,6 +38,7 @@ public final class IdemServer implements AutoCloseable {
     m.add(new JobRoutes());
     m.add(new MetricsRoutes());
     m.add(new DashboardRoutes());
+    m.add(new OpenApiRoutes());
     return m;
   }
 
@@ -126,6 +127,11 @@ public final class IdemServer implements AutoCloseable {
   /** {@code http://host:port}. */
   public String baseUrl() {
     return "http://" + context.config().host() + ":" + port();
+  }
+
+  /** The Javalin app (tests read the routes registered). */
+  Javalin app() {
+    return app;
   }
 
   /** What route handlers share (tests reach stores through it). */
