@@ -15,8 +15,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP server of {@code idem serve}: a JSON API under {@code /v1} for each tenant (by API key:
- * {@code Authorization: Bearer <key>} or {@code X-Api-Key}), errors as problem+json, limits on body
- * size, and the routes of every {@link Routes} module.
+ * {@code Authorization: Bearer <key>} or {@code X-Api-Key}), errors as problem+json (also the
+ * answers Jetty writes itself to requests it refuses before routing: {@link JettyProblems}), limits
+ * on body size, and the routes of every {@link Routes} module.
  *
  * <pre>{@code
  * try (IdemServer server = IdemServer.start(ServerConfig.builder().port(0).build())) {
@@ -50,12 +51,14 @@ public final class IdemServer implements AutoCloseable {
     this.backend = new Backend(config);
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     this.context = new ServerContext(config, backend, metrics);
+    JettyProblems jettyProblems = new JettyProblems(context.mapper());
     this.app =
         Javalin.create(
             c -> {
               c.showJavalinBanner = false;
               c.http.maxRequestSize = config.maxBodyBytes();
               c.jsonMapper(new JavalinJackson(context.mapper(), false));
+              jettyProblems.install(c, config.host(), config.port());
             });
     app.before("/v1/*", IdemServer::requireLength);
     app.before("/v1/*", this::authenticate);
@@ -110,7 +113,7 @@ public final class IdemServer implements AutoCloseable {
   /** Starts a server with {@code config}. */
   public static IdemServer start(ServerConfig config) {
     IdemServer s = new IdemServer(config);
-    s.app.start(config.host(), config.port());
+    s.app.start(); // on the connector JettyProblems.install added (config's host and port)
     log.info(
         "idem server on {} with store {}{}",
         s.baseUrl(),

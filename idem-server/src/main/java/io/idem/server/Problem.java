@@ -46,14 +46,19 @@ public final class Problem extends RuntimeException {
     return status;
   }
 
-  /** The problem document. */
-  public Map<String, Object> body(String instance) {
+  /**
+   * The problem document; {@code instance} is the request's path, or null when the request was
+   * refused before its path could be read (the member is then left out).
+   */
+  public Map<String, Object> body(@Nullable String instance) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("type", "about:blank");
     m.put("title", title);
     m.put("status", status);
     m.put("detail", getMessage());
-    m.put("instance", instance);
+    if (instance != null) {
+      m.put("instance", instance);
+    }
     if (field != null) {
       m.put("field", field);
     }
