@@ -1,15 +1,9 @@
 package io.idem.server;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.idem.internal.Texts;
 import io.javalin.http.Context;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -45,77 +39,19 @@ final class JobJson {
   }
 
   /**
-   * The request body of {@code ctx} read strictly: valid UTF-8 (a malformed sequence is refused,
-   * not replaced), one JSON value with no duplicate member names and nothing after it.
+   * The request body of {@code ctx} read strictly ({@link StrictJson#read}): valid UTF-8 (a
+   * malformed sequence is refused, not replaced), one JSON value with no duplicate member names and
+   * nothing after it; {@link #object} checks that it is an object.
    *
    * @throws Problem 400 naming the body
    */
   static JsonNode read(ServerContext server, Context ctx) {
-    byte[] bytes = ctx.bodyAsBytes();
-    String text;
-    try {
-      text =
-          StandardCharsets.UTF_8
-              .newDecoder()
-              .onMalformedInput(CodingErrorAction.REPORT)
-              .onUnmappableCharacter(CodingErrorAction.REPORT)
-              .decode(ByteBuffer.wrap(bytes))
-              .toString();
-    } catch (CharacterCodingException e) {
-      throw Problem.badRequest("body", "the request body is not valid UTF-8");
-    }
-    if (text.isBlank()) {
-      throw Problem.badRequest("body", "the request body must be a JSON object, but was empty");
-    }
-    JsonNode tree;
-    try {
-      tree =
-          server
-              .mapper()
-              .reader()
-              .with(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-              .readTree(text);
-    } catch (JsonProcessingException e) {
-      throw Problem.badRequest("body", "malformed JSON: " + e.getOriginalMessage());
-    }
-    if (tree == null || tree.isMissingNode()) {
-      throw Problem.badRequest("body", "the request body must be a JSON object, but was empty");
-    }
-    return tree;
+    return StrictJson.read(server.mapper(), ctx.bodyAsBytes(), StrictJson.Wording.JOBS);
   }
 
-  /**
-   * Refuses a JSON value (args, a result) that could not be stored and read back as it is: a number
-   * too large for a double (such as 1e400), a text or member name with an unpaired surrogate.
-   */
+  /** {@link StrictJson#requireStorable} in this reader's words (args, a result). */
   static void requireStorable(String field, @Nullable JsonNode node) {
-    if (node == null) {
-      return;
-    }
-    java.util.ArrayDeque<JsonNode> todo = new java.util.ArrayDeque<>();
-    todo.push(node);
-    while (!todo.isEmpty()) {
-      JsonNode n = todo.pop();
-      if (n.isFloatingPointNumber() && !n.isBigDecimal() && !Double.isFinite(n.doubleValue())) {
-        throw Problem.badRequest(field, field + " has a number too large to keep: " + n.asText());
-      }
-      if (n.isTextual() && !wellFormed(n.textValue()).equals(n.textValue())) {
-        throw Problem.badRequest(field, field + " has a text with an unpaired surrogate");
-      }
-      if (n.isObject()) {
-        Iterator<String> names = n.fieldNames();
-        while (names.hasNext()) {
-          String name = names.next();
-          if (!wellFormed(name).equals(name)) {
-            throw Problem.badRequest(
-                field, field + " has a member name with an unpaired surrogate");
-          }
-        }
-      }
-      if (n.isContainerNode()) {
-        n.elements().forEachRemaining(todo::push);
-      }
-    }
+    StrictJson.requireStorable(field, node, StrictJson.Wording.JOBS);
   }
 
   /** {@code value} as an object at {@code path} ("" for the body itself). */
@@ -174,7 +110,7 @@ final class JobJson {
     if (!v.isTextual()) {
       throw Problem.badRequest(field(name), field(name) + " must be a string, but was " + kind(v));
     }
-    return cleanText(field(name), v.textValue(), max);
+    return StrictJson.cleanText(field(name), v.textValue(), max);
   }
 
   String requiredText(String name, int max) {
@@ -324,7 +260,7 @@ final class JobJson {
       if (!item.isTextual()) {
         throw Problem.badRequest(f, f + " must be a string, but was " + kind(item));
       }
-      out.add(cleanText(f, item.textValue(), maxLength));
+      out.add(StrictJson.cleanText(f, item.textValue(), maxLength));
     }
     return out;
   }
@@ -334,14 +270,6 @@ final class JobJson {
   }
 
   // ---- shared with query parameters and the CLI -----------------------------------------------
-
-  static String cleanText(String field, String value, int max) {
-    try {
-      return Texts.requireCleanText(field, value, max);
-    } catch (IllegalArgumentException e) {
-      throw Problem.badRequest(field, String.valueOf(e.getMessage()));
-    }
-  }
 
   static Duration parseDuration(String field, String text, Duration min, Duration max) {
     Duration d;

@@ -361,7 +361,7 @@ final class JobRoutes implements Routes {
                   + " must be a string or an integer, but was "
                   + JobJson.kind(idNode));
         }
-        JobJson.cleanText(u.field("entityId"), entityId, 150);
+        StrictJson.cleanText(u.field("entityId"), entityId, 150);
         q = Unique.byEntity(entity, entityId);
       }
       default -> throw new IllegalStateException("unknown " + by);
@@ -491,7 +491,7 @@ final class JobRoutes implements Routes {
       return null;
     }
     // a cursor is "millis:id"
-    return JobJson.cleanText(name, values.get(0), name.equals("after") ? NAME + 32 : NAME);
+    return StrictJson.cleanText(name, values.get(0), name.equals("after") ? NAME + 32 : NAME);
   }
 
   private void pending(Context ctx, ServerContext server) {
@@ -544,7 +544,7 @@ final class JobRoutes implements Routes {
   }
 
   private static String id(Context ctx) {
-    return JobJson.cleanText("id", ctx.pathParam("id"), NAME);
+    return StrictJson.cleanText("id", ctx.pathParam("id"), NAME);
   }
 
   private static Problem noJob(String id) {

@@ -1,15 +1,9 @@
 package io.idem.server;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.idem.internal.Texts;
 import io.javalin.http.Context;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.Iterator;
@@ -20,7 +14,8 @@ import org.jspecify.annotations.Nullable;
  * A JSON request body read strictly, for the records, trackers and locks routes: the body must be
  * valid UTF-8 and one JSON object with only the fields a route knows; each field is read with its
  * exact JSON type (no coercion of {@code 1} into {@code "1"}), and every refusal is a 400
- * problem+json naming the field. Nothing is written before a body has been read whole.
+ * problem+json naming the field. Nothing is written before a body has been read whole. The strict
+ * reading and the checks shared with {@link JobJson} are {@link StrictJson}'s.
  */
 final class JsonFields {
 
@@ -36,30 +31,10 @@ final class JsonFields {
    * @throws Problem 400 naming the body or the unknown field
    */
   static JsonFields read(ServerContext server, Context ctx, Set<String> known) {
-    byte[] bytes = ctx.bodyAsBytes();
-    if (bytes.length == 0) {
-      throw Problem.badRequest("body", "the request body must be a JSON object, but was empty");
-    }
-    String text = utf8(bytes);
-    if (text.isBlank()) {
-      throw Problem.badRequest("body", "the request body must be a JSON object, but was blank");
-    }
-    JsonNode tree;
-    try {
-      tree =
-          server
-              .mapper()
-              .reader()
-              .with(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-              .readTree(text);
-    } catch (JsonProcessingException e) {
-      throw Problem.badRequest("body", "malformed JSON: " + e.getOriginalMessage());
-    }
-    if (tree == null || !tree.isObject()) {
+    JsonNode tree = StrictJson.read(server.mapper(), ctx.bodyAsBytes(), StrictJson.Wording.FIELDS);
+    if (!tree.isObject()) {
       throw Problem.badRequest(
-          "body",
-          "the request body must be a JSON object, but was "
-              + (tree == null ? "empty" : kind(tree)));
+          "body", "the request body must be a JSON object, but was " + kind(tree));
     }
     ObjectNode object = (ObjectNode) tree;
     Iterator<String> names = object.fieldNames();
@@ -75,37 +50,6 @@ final class JsonFields {
       }
     }
     return new JsonFields(object);
-  }
-
-  /**
-   * {@code bytes} decoded as UTF-8, strictly: a malformed sequence is refused rather than replaced
-   * by U+FFFD (which would turn a bad request into a stored, different value).
-   *
-   * @throws Problem 400 naming the body
-   */
-  static String utf8(byte[] bytes) {
-    try {
-      return StandardCharsets.UTF_8
-          .newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes))
-          .toString();
-    } catch (CharacterCodingException e) {
-      throw Problem.badRequest("body", "the request body is not valid UTF-8");
-    }
-  }
-
-  /**
-   * {@link #requireStorable(String, JsonNode)} for a whole body: a problem names the top-level
-   * member it is in.
-   */
-  static void requireStorable(JsonNode body) {
-    if (body.isObject()) {
-      body.properties().forEach(e -> requireStorable(e.getKey(), e.getValue()));
-    } else {
-      requireStorable("body", body);
-    }
   }
 
   /** True when the body has {@code name}, even as JSON null. */
@@ -139,7 +83,7 @@ final class JsonFields {
     if (!n.isTextual()) {
       throw Problem.badRequest(name, name + " must be a string, but was " + kind(n));
     }
-    return clean(name, n.asText(), max);
+    return StrictJson.cleanText(name, n.asText(), max);
   }
 
   /** A whole number in {@code [min, max]}, required. */
@@ -214,65 +158,9 @@ final class JsonFields {
     return d;
   }
 
-  /**
-   * {@code text} when it is clean (not blank, at most {@code max} characters, no control characters
-   * or unpaired surrogates).
-   *
-   * @throws Problem 400 naming {@code name}
-   */
-  static String clean(String name, String text, int max) {
-    try {
-      return Texts.requireCleanText(name, text, max);
-    } catch (IllegalArgumentException e) {
-      throw Problem.badRequest(name, String.valueOf(e.getMessage()));
-    }
-  }
-
-  /**
-   * Refuses what cannot be kept as it was sent, anywhere in {@code node}: numbers that are not
-   * finite (such as {@code 1e400}, read as infinity) and texts or field names with unpaired
-   * surrogates (which do not survive UTF-8).
-   */
+  /** {@link StrictJson#requireStorable} in this reader's words. */
   static void requireStorable(String name, @Nullable JsonNode node) {
-    if (node == null) {
-      return;
-    }
-    java.util.ArrayDeque<JsonNode> todo = new java.util.ArrayDeque<>();
-    todo.push(node);
-    while (!todo.isEmpty()) {
-      JsonNode n = todo.pop();
-      if (n.isFloatingPointNumber() && !n.isBigDecimal() && !Double.isFinite(n.doubleValue())) {
-        throw Problem.badRequest(name, name + " has a number too large to keep: " + n);
-      }
-      if (n.isTextual() && hasUnpairedSurrogate(n.textValue())) {
-        throw Problem.badRequest(name, name + " has a text with an unpaired surrogate");
-      }
-      if (n.isObject()) {
-        Iterator<String> names = n.fieldNames();
-        while (names.hasNext()) {
-          if (hasUnpairedSurrogate(names.next())) {
-            throw Problem.badRequest(name, name + " has a field name with an unpaired surrogate");
-          }
-        }
-      }
-      if (n.isContainerNode()) {
-        n.elements().forEachRemaining(todo::push);
-      }
-    }
-  }
-
-  static boolean hasUnpairedSurrogate(String s) {
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (Character.isHighSurrogate(c)
-          && i + 1 < s.length()
-          && Character.isLowSurrogate(s.charAt(i + 1))) {
-        i++;
-      } else if (Character.isSurrogate(c)) {
-        return true;
-      }
-    }
-    return false;
+    StrictJson.requireStorable(name, node, StrictJson.Wording.FIELDS);
   }
 
   /** What a JSON value is, for messages. */

@@ -184,7 +184,7 @@ final class LockRoutes implements Routes {
   }
 
   private static String name(Context ctx) {
-    return JsonFields.clean("name", ctx.pathParam("name"), MAX_NAME_LENGTH);
+    return StrictJson.cleanText("name", ctx.pathParam("name"), MAX_NAME_LENGTH);
   }
 
   private static Problem notHolder(String name, long token) {

@@ -432,7 +432,7 @@ final class RecordRoutes implements Routes {
             throw Problem.badRequest(
                 "error.type", "error.type must be a string, but was " + JsonFields.kind(v));
           }
-          type = JsonFields.clean("error.type", v.asText(), 200);
+          type = StrictJson.cleanText("error.type", v.asText(), 200);
         }
         case "message" -> {
           if (!v.isNull() && !v.isTextual()) {

@@ -83,7 +83,7 @@ public final class ServerContext {
    * @throws Problem 400 naming what is wrong when the body is empty, not JSON, or does not fit
    */
   public <T> T body(Context ctx, Class<T> type) {
-    String text = JsonFields.utf8(ctx.bodyAsBytes()); // 400 for bytes that are not UTF-8
+    String text = StrictJson.utf8(ctx.bodyAsBytes()); // 400 for bytes that are not UTF-8
     if (text.isBlank()) {
       throw Problem.badRequest("body", "the request body must be a JSON object, but was empty");
     }
@@ -97,7 +97,7 @@ public final class ServerContext {
         throw Problem.badRequest("body", "the request body must be a JSON object, but was null");
       }
       if (value instanceof JsonNode tree) {
-        JsonFields.requireStorable(tree); // no 1e400 (infinity), no unpaired surrogates
+        StrictJson.requireStorableMembers(tree); // no 1e400 (infinity), no unpaired surrogates
       }
       return value;
     } catch (JsonProcessingException e) {

@@ -94,7 +94,7 @@ final class TrackerRoutes implements Routes {
   }
 
   private static String id(Context ctx) {
-    return JsonFields.clean("id", ctx.pathParam("id"), DeduplicationTracker.MAX_ID_LENGTH);
+    return StrictJson.cleanText("id", ctx.pathParam("id"), DeduplicationTracker.MAX_ID_LENGTH);
   }
 
   /** {@code global}, or {@code kind:id} / {@code kind=id}. */
