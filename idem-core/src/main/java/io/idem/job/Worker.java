@@ -2,9 +2,11 @@ package io.idem.job;
 
 import io.idem.StoreUnavailableException;
 import io.idem.spi.JobClaim;
+import io.idem.spi.JobCompletion;
 import io.idem.spi.JobStore;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -12,6 +14,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -31,9 +34,16 @@ import org.slf4j.LoggerFactory;
  * attempt's end (SUCCEEDED, FAILED with a retry at the backoff, DEAD) fenced by the claim's token.
  *
  * <ol>
- *   <li>A dispatcher thread claims up to the free slots (concurrency - running) in one {@link
- *       JobStore#claim}; when nothing more is due it waits for a wake-up from the store ({@link
- *       JobStore#subscribe}: LISTEN/NOTIFY, pub/sub, or in-process) or the poll interval.
+ *   <li>A dispatcher thread claims up to the free slots (concurrency + prefetch - the jobs it
+ *       holds) in one {@link JobStore#claim}; while claims come back full, it claims again once
+ *       more than half the prefetch is free (so in batches, not a job per round trip); when nothing
+ *       more is due it waits for a wake-up from the store ({@link JobStore#subscribe}:
+ *       LISTEN/NOTIFY, pub/sub, or in-process) or the poll interval.
+ *   <li>A handler that returned hands its job to a writer thread, and its thread takes the next
+ *       job: the writer completes every job handed to it meanwhile in one {@link
+ *       JobStore#completeAll} (one statement on PostgreSQL), so short jobs do not each wait for a
+ *       round trip. A job counts as held (leased, heartbeated, its slot taken) until its end is
+ *       written. Failures, releases and timeouts are written by the job's own thread.
  *   <li>One scheduled task extends every running job's lease; a refused heartbeat (the job was
  *       cancelled or recovered by another worker) interrupts the handler and nothing is written.
  *   <li>A job's timeout interrupts its handler and counts as a failed attempt.
@@ -60,6 +70,19 @@ public final class Worker implements AutoCloseable {
   private final Semaphore wake = new Semaphore(0);
   private final Map<String, Execution> running = new ConcurrentHashMap<>();
   private final Thread dispatcher;
+
+  /**
+   * The free slots above which the dispatcher claims: 0 (claim for any free slot) while the last
+   * claim emptied what was due, else {@link #refillFloor}, so that while jobs are plentiful a
+   * worker that claims ahead claims in batches of more than half its prefetch rather than a job or
+   * two per round trip.
+   */
+  private int claimFloor;
+
+  private final int refillFloor;
+  private final LinkedBlockingQueue<Succeeded> succeeded = new LinkedBlockingQueue<>();
+  private final Thread writer;
+  private volatile boolean writerStopping;
   private volatile boolean stopping;
   private volatile boolean draining;
   private @Nullable AutoCloseable subscription;
@@ -71,6 +94,7 @@ public final class Worker implements AutoCloseable {
     this.store = jobs.store();
     this.options = options;
     this.types = jobs.handledTypes();
+    this.refillFloor = options.prefetch() / 2;
     int n = SEQ.incrementAndGet();
     if (options.executor() != null) {
       this.executor = options.executor();
@@ -83,7 +107,12 @@ public final class Worker implements AutoCloseable {
     this.timers = Executors.newScheduledThreadPool(1, threads("idem-job-timer-" + n + "-"));
     this.dispatcher = new Thread(this::dispatch, "idem-job-dispatcher-" + n);
     this.dispatcher.setDaemon(true);
+    this.writer = new Thread(this::writeCompletions, "idem-job-writer-" + n);
+    this.writer.setDaemon(true);
   }
+
+  /** The most completions written in one {@link JobStore#completeAll}. */
+  static final int MAX_COMPLETIONS_PER_WRITE = 500;
 
   private static ThreadFactory threads(String prefix) {
     AtomicInteger i = new AtomicInteger();
@@ -100,6 +129,7 @@ public final class Worker implements AutoCloseable {
     heartbeats = timers.scheduleWithFixedDelay(this::heartbeat, hb, hb, TimeUnit.MILLISECONDS);
     long m = options.maintenanceInterval().toMillis();
     maintenance = timers.scheduleWithFixedDelay(this::maintain, 0, m, TimeUnit.MILLISECONDS);
+    writer.start();
     dispatcher.start();
     log.info("job worker {} started", options);
   }
@@ -125,8 +155,8 @@ public final class Worker implements AutoCloseable {
     long storeBackoff = 50;
     while (!stopping) {
       try {
-        int free = options.concurrency() - running.size();
-        if (free > 0) {
+        int free = options.concurrency() + options.prefetch() - running.size();
+        if (free > claimFloor) {
           List<Job> claimed =
               store.claim(
                   new JobClaim(
@@ -140,8 +170,10 @@ public final class Worker implements AutoCloseable {
             launch(j);
           }
           if (claimed.size() == free) {
-            continue; // there may be more due: look again as soon as a slot frees
+            claimFloor = refillFloor;
+            continue; // there may be more due: look again as soon as enough slots free
           }
+          claimFloor = 0; // nothing more due now: the next job due is claimed at once
         }
         wake.tryAcquire(options.pollInterval().toMillis(), TimeUnit.MILLISECONDS);
         wake.drainPermits();
@@ -225,6 +257,9 @@ public final class Worker implements AutoCloseable {
     private @Nullable ScheduledFuture<?> timeout;
     volatile boolean finished;
 
+    /** The handler succeeded and the writer has the completion to write. */
+    volatile boolean handedOff;
+
     Execution(Job job) {
       this.job = job;
     }
@@ -273,20 +308,23 @@ public final class Worker implements AutoCloseable {
 
     @Override
     public void run() {
+      boolean handed = false;
       try {
-        runAttempt();
+        handed = runAttempt();
       } finally {
-        running.remove(job.id());
-        wake.release();
+        if (!handed) {
+          done(this);
+        }
       }
     }
 
+    /** Runs the attempt; true when its completion was handed to the writer. */
     @SuppressWarnings({"unchecked", "rawtypes"})
-    private void runAttempt() {
+    private boolean runAttempt() {
       Jobs.Registration reg = jobs.handler(job.type());
       if (reg == null) { // cannot happen: claims name the registered types
         writeEnd(job, "release", () -> store.release(job.id(), job.token()));
-        return;
+        return false;
       }
       try {
         args = jobs.mapper().readValue(job.args(), reg.argsType());
@@ -304,7 +342,7 @@ public final class Worker implements AutoCloseable {
         Optional<Job> after =
             writeEnd(job, "fail", () -> store.fail(job.id(), job.token(), describe(bad), null));
         after.ifPresent(j -> jobs.tell(l -> l.failed(j, bad)));
-        return;
+        return false;
       }
       Duration limit = job.timeout();
       if (limit != null) {
@@ -315,7 +353,7 @@ public final class Worker implements AutoCloseable {
       if (early != null) {
         end();
         afterStop(early, null);
-        return;
+        return false;
       }
       jobs.tell(l -> l.started(job));
       long startNanos = System.nanoTime();
@@ -330,7 +368,7 @@ public final class Worker implements AutoCloseable {
       Stop why = end();
       if (why != null) {
         afterStop(why, failure);
-        return;
+        return false;
       }
       if (failure == null) {
         String json;
@@ -343,19 +381,14 @@ public final class Worker implements AutoCloseable {
           json = null;
         }
         if (failure == null) {
-          String resultJson = json;
-          Duration took = Duration.ofNanos(System.nanoTime() - startNanos);
-          Optional<Job> done =
-              writeEnd(job, "complete", () -> store.complete(job.id(), job.token(), resultJson));
-          if (done.isPresent()) {
-            jobs.tell(l -> l.succeeded(done.get(), took));
-          } else {
-            leaseLost();
-          }
-          return;
+          handedOff = true;
+          succeeded.add(
+              new Succeeded(this, json, Duration.ofNanos(System.nanoTime() - startNanos)));
+          return true;
         }
       }
       failed(reg.retry(), failure);
+      return false;
     }
 
     private void failed(RetryPolicy retry, Throwable failure) {
@@ -391,11 +424,119 @@ public final class Worker implements AutoCloseable {
     }
   }
 
+  /** The job of {@code e} no longer holds a slot: its end is written (or given up). */
+  private void done(Execution e) {
+    running.remove(e.job.id());
+    wake.release();
+  }
+
+  /** A handler's success, waiting for the writer. */
+  private record Succeeded(Execution execution, @Nullable String result, Duration took) {}
+
+  /**
+   * The writer thread: completes the successes handed to it, all those waiting in one {@link
+   * JobStore#completeAll}, until the worker stops and nothing is left.
+   */
+  private void writeCompletions() {
+    List<Succeeded> batch = new ArrayList<>();
+    while (true) {
+      Succeeded first;
+      try {
+        first = succeeded.poll(20, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        first = null; // not interrupted by the worker; look at the queue and the stop flag again
+      }
+      if (first == null) {
+        if (writerStopping && succeeded.isEmpty()) {
+          return;
+        }
+        continue;
+      }
+      batch.add(first);
+      succeeded.drainTo(batch, MAX_COMPLETIONS_PER_WRITE - 1);
+      try {
+        complete(batch);
+      } catch (RuntimeException e) {
+        log.error("job worker {}: writing completions failed", options.workerId(), e);
+        for (Succeeded s : batch) {
+          done(s.execution());
+        }
+      }
+      batch.clear();
+    }
+  }
+
+  private void complete(List<Succeeded> batch) {
+    List<JobCompletion> completions = new ArrayList<>(batch.size());
+    for (Succeeded s : batch) {
+      Job j = s.execution().job;
+      completions.add(new JobCompletion(j, s.result()));
+    }
+    Job first = batch.get(0).execution().job;
+    List<Optional<Job>> answers;
+    try {
+      answers =
+          writeEnd(
+              first,
+              batch.size() == 1 ? "complete" : "complete (with " + (batch.size() - 1) + " more)",
+              () -> store.completeAll(completions),
+              null);
+    } catch (RuntimeException refused) { // not an outage: one of them is refused; one by one
+      for (Succeeded s : batch) {
+        completeAlone(s);
+      }
+      return;
+    }
+    if (answers == null) { // the store stayed unreachable past the lease: they will be recovered
+      for (Succeeded s : batch) {
+        s.execution().leaseLost();
+        done(s.execution());
+      }
+      return;
+    }
+    for (int i = 0; i < batch.size(); i++) {
+      Succeeded s = batch.get(i);
+      Optional<Job> after = answers.get(i);
+      if (after.isPresent()) {
+        Job j = after.get();
+        jobs.tell(l -> l.succeeded(j, s.took()));
+      } else {
+        s.execution().leaseLost();
+      }
+      done(s.execution());
+    }
+  }
+
+  /** A completion the store refused in a batch, written alone: refused again, the attempt fails. */
+  private void completeAlone(Succeeded s) {
+    Execution e = s.execution();
+    Job job = e.job;
+    try {
+      Optional<Job> after =
+          writeEnd(job, "complete", () -> store.complete(job.id(), job.token(), s.result()), null);
+      if (after != null && after.isPresent()) {
+        jobs.tell(l -> l.succeeded(after.get(), s.took()));
+      } else {
+        e.leaseLost();
+      }
+    } catch (RuntimeException refused) {
+      Jobs.Registration<?> reg = jobs.handler(job.type());
+      e.failed(reg == null ? RetryPolicy.DEFAULT : reg.retry(), refused);
+    } finally {
+      done(e);
+    }
+  }
+
   /**
    * Writes an attempt's end, trying again while the store is unreachable, for up to the lease
    * (after that another worker may have taken the job and the write would be refused anyway).
    */
   private Optional<Job> writeEnd(Job job, String what, Supplier<Optional<Job>> write) {
+    return writeEnd(job, what, write, Optional.empty());
+  }
+
+  /** {@link #writeEnd}, answering {@code gaveUp} when the lease passed with the store away. */
+  private <T> T writeEnd(Job job, String what, Supplier<T> write, T gaveUp) {
     long deadline = System.nanoTime() + options.lease().toNanos();
     long pause = 50;
     while (true) {
@@ -408,7 +549,7 @@ public final class Worker implements AutoCloseable {
               job.id(),
               what,
               e.getMessage());
-          return Optional.empty();
+          return gaveUp;
         }
         sleepQuietly(pause);
         pause = Math.min(2_000, pause * 2);
@@ -463,10 +604,14 @@ public final class Worker implements AutoCloseable {
       while (!running.isEmpty() && System.nanoTime() < releaseDeadline) {
         sleepQuietly(10);
       }
+      stopWriter(); // the successes first: they are not released
       for (Execution e : running.values()) { // handlers that ignore interrupts: release for them
-        writeEnd(e.job, "release", () -> store.release(e.job.id(), e.job.token()));
+        if (!e.handedOff) {
+          writeEnd(e.job, "release", () -> store.release(e.job.id(), e.job.token()));
+        }
       }
     }
+    stopWriter();
     if (heartbeats != null) {
       heartbeats.cancel(false);
     }
@@ -482,6 +627,16 @@ public final class Worker implements AutoCloseable {
         options.workerId(),
         clean ? "every job finished" : "unfinished jobs released");
     return clean;
+  }
+
+  /** Lets the writer write what it holds, then stops it. */
+  private void stopWriter() {
+    writerStopping = true;
+    try {
+      writer.join(options.lease().toMillis() + 1_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private void closeSubscription() {

@@ -74,6 +74,22 @@ public interface JobStore extends AutoCloseable {
   Optional<Job> complete(String id, long token, @Nullable String result);
 
   /**
+   * {@link #complete} of each completion, in order, each on its own (one whose token no longer
+   * holds its job changes nothing and gets an empty answer; the others complete). Stores may do it
+   * in fewer round trips (PostgreSQL: one); the default calls {@link #complete} for each. Workers
+   * complete short jobs in batches through it.
+   *
+   * @return the answers, one per completion, in the order of {@code completions}
+   */
+  default List<Optional<Job>> completeAll(List<JobCompletion> completions) {
+    List<Optional<Job>> out = new ArrayList<>(completions.size());
+    for (JobCompletion c : completions) {
+      out.add(complete(c.id(), c.token(), c.result()));
+    }
+    return out;
+  }
+
+  /**
    * RUNNING with {@code token} --&gt; FAILED (runAt = {@code retryAt}) when {@code retryAt} is
    * given and attempts remain, else DEAD; {@code error} is kept as the last error.
    *

@@ -9,8 +9,14 @@ import io.idem.Outcome;
 import io.idem.memory.InMemoryIdempotencyStore;
 import io.idem.memory.InMemoryJobStore;
 import io.idem.spi.JobClaim;
+import io.idem.spi.JobCompletion;
+import io.idem.spi.JobStore;
+import io.idem.spi.NewJob;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -339,5 +345,211 @@ class WorkerTest {
         .atMost(Duration.ofSeconds(20))
         .until(() -> jobs.stats().count(JobState.SUCCEEDED) == 500);
     assertThat(runs.get()).isEqualTo(500);
+  }
+
+  // ---- claiming ahead and completing in batches ---------------------------------------------
+
+  /** A store that records claims and batched completions, and can slow or refuse completions. */
+  static final class RecordingStore implements JobStore {
+    final InMemoryJobStore inner = InMemoryJobStore.create();
+    final List<Integer> claimLimits = new CopyOnWriteArrayList<>();
+    final List<Integer> completionBatches = new CopyOnWriteArrayList<>();
+    volatile long completeDelayMillis;
+    volatile String refusedResult = "\u0000never";
+
+    @Override
+    public EnqueueResult enqueue(NewJob job) {
+      return inner.enqueue(job);
+    }
+
+    @Override
+    public List<EnqueueResult> enqueueAll(List<NewJob> jobs) {
+      return inner.enqueueAll(jobs);
+    }
+
+    @Override
+    public List<Job> claim(JobClaim claim) {
+      claimLimits.add(claim.limit());
+      return inner.claim(claim);
+    }
+
+    @Override
+    public boolean heartbeat(String id, long token, Duration lease) {
+      return inner.heartbeat(id, token, lease);
+    }
+
+    @Override
+    public Optional<Job> complete(String id, long token, String result) {
+      if (refusedResult.equals(result)) {
+        throw new IllegalArgumentException("result " + result + " cannot be stored");
+      }
+      return inner.complete(id, token, result);
+    }
+
+    @Override
+    public List<Optional<Job>> completeAll(List<JobCompletion> completions) {
+      completionBatches.add(completions.size());
+      for (JobCompletion c : completions) {
+        if (refusedResult.equals(c.result())) {
+          throw new IllegalArgumentException("result " + c.result() + " cannot be stored");
+        }
+      }
+      try {
+        Thread.sleep(completeDelayMillis);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return JobStore.super.completeAll(completions);
+    }
+
+    @Override
+    public Optional<Job> fail(String id, long token, String error, Instant retryAt) {
+      return inner.fail(id, token, error, retryAt);
+    }
+
+    @Override
+    public Optional<Job> release(String id, long token) {
+      return inner.release(id, token);
+    }
+
+    @Override
+    public Optional<Job> cancel(String id) {
+      return inner.cancel(id);
+    }
+
+    @Override
+    public Optional<Job> retry(String id) {
+      return inner.retry(id);
+    }
+
+    @Override
+    public Optional<Job> get(String id) {
+      return inner.get(id);
+    }
+
+    @Override
+    public JobPage list(JobQuery query) {
+      return inner.list(query);
+    }
+
+    @Override
+    public PendingSummary pending(String uniqueKey) {
+      return inner.pending(uniqueKey);
+    }
+
+    @Override
+    public JobStats stats() {
+      return inner.stats();
+    }
+
+    @Override
+    public MaintenanceResult maintain() {
+      return inner.maintain();
+    }
+
+    @Override
+    public int purge(Instant finishedBefore) {
+      return inner.purge(finishedBefore);
+    }
+
+    @Override
+    public AutoCloseable subscribe(Runnable listener) {
+      return inner.subscribe(listener);
+    }
+
+    @Override
+    public void close() {
+      inner.close();
+    }
+  }
+
+  @Test
+  void aWorkerClaimsAheadUpToItsPrefetchAndCompletesWhatWaitsInOneCall() throws Exception {
+    RecordingStore recording = new RecordingStore();
+    recording.completeDelayMillis = 30; // successes pile up while a write is under way
+    Jobs on = Jobs.builder(recording).build();
+    CountDownLatch go = new CountDownLatch(1);
+    on.register("slow", Greet.class, ctx -> go.await(10, TimeUnit.SECONDS) ? "ok" : "late");
+    List<JobRequest> batch = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      batch.add(JobRequest.of("slow", new Greet("u", i)));
+    }
+    on.enqueueAll(batch);
+    Worker w =
+        on.startWorker(
+            WorkerOptions.defaults()
+                .concurrency(2)
+                .prefetch(6)
+                .pollInterval(Duration.ofMillis(20)));
+    workers.add(w);
+
+    // 2 handlers blocked, 6 more claimed ahead: 8 jobs are this worker's, the rest wait
+    await().atMost(Duration.ofSeconds(5)).until(() -> on.stats().count(JobState.RUNNING) == 8);
+    assertThat(w.runningCount()).isEqualTo(8);
+    assertThat(on.stats().count(JobState.QUEUED)).isEqualTo(32);
+    assertThat(recording.claimLimits).allMatch(limit -> limit <= 8);
+    go.countDown();
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> on.stats().count(JobState.SUCCEEDED) == 40);
+    assertThat(recording.completionBatches.stream().mapToInt(Integer::intValue).sum())
+        .isEqualTo(40);
+    assertThat(recording.completionBatches).anyMatch(size -> size > 1);
+  }
+
+  @Test
+  void aResultTheStoreRefusesFailsItsAttemptAndTheOthersOfTheBatchComplete() {
+    RecordingStore recording = new RecordingStore();
+    recording.refusedResult = "\"poison\"";
+    recording.completeDelayMillis = 20;
+    Jobs on =
+        Jobs.builder(recording)
+            .defaultRetry(FAST.noRetryOn(IllegalArgumentException.class))
+            .build();
+    on.register("r", Greet.class, ctx -> ctx.args().times() == 3 ? "poison" : "fine");
+    List<JobRequest> batch = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      batch.add(JobRequest.of("r", new Greet("u", i)));
+    }
+    List<EnqueueResult> rs = on.enqueueAll(batch);
+    workers.add(on.startWorker(quick().concurrency(8)));
+
+    String poisoned = rs.get(3).job().id();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> on.get(poisoned).orElseThrow().state() == JobState.DEAD);
+    assertThat(on.get(poisoned).orElseThrow().lastError())
+        .contains("IllegalArgumentException")
+        .contains("cannot be stored");
+    await().atMost(Duration.ofSeconds(10)).until(() -> on.stats().count(JobState.SUCCEEDED) == 7);
+  }
+
+  @Test
+  void shutdownWritesEverySuccessStillWaitingForTheWriter() {
+    RecordingStore recording = new RecordingStore();
+    recording.completeDelayMillis = 200;
+    Jobs on = Jobs.builder(recording).build();
+    AtomicInteger ran = new AtomicInteger();
+    on.register("q", Greet.class, ctx -> ran.incrementAndGet());
+    List<JobRequest> batch = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      batch.add(JobRequest.of("q", new Greet("u", i)));
+    }
+    on.enqueueAll(batch);
+    Worker w = on.startWorker(quick().concurrency(4).prefetch(8));
+    await().atMost(Duration.ofSeconds(5)).until(() -> ran.get() == 12);
+
+    assertThat(w.shutdown(Duration.ofSeconds(10))).isTrue();
+
+    assertThat(on.stats().count(JobState.SUCCEEDED)).isEqualTo(12);
+    assertThat(w.runningCount()).isZero();
+  }
+
+  @Test
+  void prefetchOutOfRangeIsRefusedNamingTheValue() {
+    assertThatThrownBy(() -> WorkerOptions.defaults().prefetch(-1))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("prefetch must be between 0 and 10000, but was -1");
+    assertThat(WorkerOptions.defaults().prefetch(30).prefetch()).isEqualTo(30);
+    assertThat(WorkerOptions.defaults().prefetch()).isZero();
   }
 }

@@ -16,7 +16,9 @@ import io.idem.job.MaintenanceResult;
 import io.idem.job.PendingSummary;
 import io.idem.job.ReusePolicy;
 import io.idem.job.UniqueConflictException;
+import io.idem.memory.InMemoryJobStore;
 import io.idem.spi.JobClaim;
+import io.idem.spi.JobCompletion;
 import io.idem.spi.JobStore;
 import io.idem.spi.NewJob;
 import java.time.Duration;
@@ -195,6 +197,58 @@ public abstract class JobStoreContract {
         j.uniqueKey(),
         j.uniqueStates(),
         j.onConflict());
+  }
+
+  /** {@code j} with another token (a claim that no longer holds it). */
+  protected static Job withToken(Job j, long token) {
+    return new Job(
+        j.id(),
+        j.type(),
+        j.queue(),
+        j.priority(),
+        j.args(),
+        j.state(),
+        j.attempt(),
+        j.maxAttempts(),
+        token,
+        j.runAt(),
+        j.expiresAt(),
+        j.timeout(),
+        j.leaseUntil(),
+        j.workerId(),
+        j.uniqueKey(),
+        j.uniqueStates(),
+        j.result(),
+        j.lastError(),
+        j.createdAt(),
+        j.updatedAt(),
+        j.finishedAt());
+  }
+
+  /** {@code j} under another id (a job no store has). */
+  protected static Job withJobId(Job j, String id) {
+    return new Job(
+        id,
+        j.type(),
+        j.queue(),
+        j.priority(),
+        j.args(),
+        j.state(),
+        j.attempt(),
+        j.maxAttempts(),
+        j.token(),
+        j.runAt(),
+        j.expiresAt(),
+        j.timeout(),
+        j.leaseUntil(),
+        j.workerId(),
+        j.uniqueKey(),
+        j.uniqueStates(),
+        j.result(),
+        j.lastError(),
+        j.createdAt(),
+        j.updatedAt(),
+        j.finishedAt());
   }
 
   protected JobClaim claimOf(int limit) {
@@ -482,6 +536,88 @@ public abstract class JobStoreContract {
     assertThat(store.enqueueAll(List.of())).isEmpty();
   }
 
+  @Test
+  void aLargeBatchAnswersExactlyAsEnqueuesOneByOne() {
+    // jobs already stored: a holder of each "held" key, and one id taken
+    List<String> heldKeys = new ArrayList<>();
+    List<NewJob> before = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      String key = newKey();
+      heldKeys.add(key);
+      before.add(unique("t", key));
+    }
+    NewJob takenId = job("t");
+    before.add(takenId);
+    before.add(withRun(unique("t", newKey()), clock.instant().plusSeconds(60), 0, "{}"));
+    // 2,500 jobs (more than one round trip of any store): new ones, scheduled ones, duplicates of
+    // stored keys under each policy, keys repeated far apart in the list, ids repeated
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    List<String> batchKeys = new ArrayList<>();
+    List<NewJob> batch = new ArrayList<>();
+    ConflictPolicy[] policies = ConflictPolicy.values();
+    for (int i = 0; i < 2500; i++) {
+      NewJob j;
+      switch (i % 10) {
+        case 0 ->
+            j =
+                withKey(
+                    job("t"),
+                    heldKeys.get(random.nextInt(heldKeys.size())),
+                    Set.of(),
+                    policies[random.nextInt(policies.length)]);
+        case 1 -> {
+          String key = newKey();
+          batchKeys.add(key);
+          j = unique("t", key);
+        }
+        case 2 ->
+            j =
+                batchKeys.isEmpty()
+                    ? job("t")
+                    : withKey(
+                        job("t"),
+                        batchKeys.get(random.nextInt(batchKeys.size())),
+                        Set.of(),
+                        policies[random.nextInt(policies.length)]);
+        case 3 -> j = withRun(job("t"), clock.instant().plusSeconds(30), 2, "{\"later\":1}");
+        case 4 ->
+            j =
+                i < 100
+                    ? withId(job("t"), takenId.id())
+                    : withId(job("t"), batch.get(random.nextInt(i)).id());
+        default -> j = withRun(job("t"), null, random.nextInt(3), "{\"i\":" + i + "}");
+      }
+      batch.add(j);
+    }
+    InMemoryJobStore reference = InMemoryJobStore.create(clock);
+    try {
+      for (NewJob j : before) {
+        store.enqueue(j);
+        reference.enqueue(j);
+      }
+
+      List<EnqueueResult> got = store.enqueueAll(batch);
+
+      assertThat(got).hasSize(batch.size());
+      for (int i = 0; i < batch.size(); i++) {
+        EnqueueResult expected = reference.enqueue(batch.get(i));
+        EnqueueResult actual = got.get(i);
+        assertThat(actual.outcome()).as("outcome of job %d", i).isEqualTo(expected.outcome());
+        assertThat(actual.job().id()).as("job of answer %d", i).isEqualTo(expected.job().id());
+        assertThat(actual.job().state())
+            .as("state of answer %d", i)
+            .isEqualTo(expected.job().state());
+        assertThat(actual.job().args()).as("args of answer %d", i).isEqualTo(expected.job().args());
+        assertThat(actual.pending()).as("pending of answer %d", i).isEqualTo(expected.pending());
+      }
+      assertThat(store.stats().byState()).isEqualTo(reference.stats().byState());
+      assertThat(store.stats().duplicatesPreventedTotal())
+          .isEqualTo(reference.stats().duplicatesPreventedTotal());
+    } finally {
+      reference.close();
+    }
+  }
+
   // ---- claims ---------------------------------------------------------------------------------
 
   @Test
@@ -544,6 +680,24 @@ public abstract class JobStoreContract {
   }
 
   @Test
+  void aClaimOfSeveralQueuesTakesTheirJobsInOneClaimOrder() {
+    Instant t0 = clock.instant();
+    Job q1Old = enqueued(withQueue(withRun(job("t"), t0.minusSeconds(50), 0, "{}"), "q1"));
+    Job q2High = enqueued(withQueue(withRun(job("t"), t0.minusSeconds(5), 3, "{}"), "q2"));
+    Job q1High = enqueued(withQueue(withRun(job("t"), t0.minusSeconds(1), 3, "{}"), "q1"));
+    Job q2Old = enqueued(withQueue(withRun(job("t"), t0.minusSeconds(40), 0, "{}"), "q2"));
+    Job q3 = enqueued(withQueue(withRun(job("t"), t0.minusSeconds(90), 9, "{}"), "q3"));
+
+    List<Job> first =
+        store.claim(new JobClaim(List.of("q1", "q2", "q1"), Set.of("t"), "w", LEASE, 3));
+    List<Job> rest = store.claim(new JobClaim(List.of("q2", "q1"), Set.of(), "w", LEASE, 10));
+
+    assertThat(first).extracting(Job::id).containsExactly(q2High.id(), q1High.id(), q1Old.id());
+    assertThat(rest).extracting(Job::id).containsExactly(q2Old.id());
+    assertThat(stored(q3.id()).state()).isEqualTo(JobState.QUEUED);
+  }
+
+  @Test
   void anExpiredJobIsNeverClaimedAndMaintenanceMarksItExpired() {
     Instant expires = clock.instant().plusSeconds(10);
     Job j = enqueued(withLimits(job("t"), 3, expires, null));
@@ -592,6 +746,48 @@ public abstract class JobStoreContract {
     assertThat(store.complete(j.id(), running.token(), "\"again\"")).isEmpty();
     assertThat(store.fail(j.id(), running.token(), "late", null)).isEmpty();
     assertThat(stored(j.id())).isEqualTo(done.get());
+  }
+
+  @Test
+  void completeAllCompletesEachJobItsTokenHoldsAndNothingElse() {
+    Job a = enqueued(job("t"));
+    Job b = enqueued(job("t"));
+    Job c = enqueued(job("t"));
+    List<Job> running = store.claim(claimOf(3));
+    Map<String, Job> byId = new HashMap<>();
+    running.forEach(j -> byId.put(j.id(), j));
+    Job ra = byId.get(a.id());
+    Job rb = byId.get(b.id());
+    Job rc = byId.get(c.id());
+    clock.advance(Duration.ofSeconds(1));
+    assertThat(store.heartbeat(a.id(), ra.token(), LEASE)).isTrue(); // the claimed copy is older
+    clock.advance(Duration.ofSeconds(1));
+
+    Job stale = withToken(rb, rb.token() - 1);
+    Job unknown = withToken(withJobId(ra, newId()), 1);
+    List<Optional<Job>> answers =
+        store.completeAll(
+            List.of(
+                new JobCompletion(ra, "{\"a\":1}"),
+                new JobCompletion(stale, "\"stale\""),
+                new JobCompletion(unknown, null),
+                new JobCompletion(rc, null),
+                new JobCompletion(ra, "\"again\"")));
+
+    assertThat(answers).hasSize(5);
+    assertThat(answers.get(0)).isPresent();
+    assertThat(answers.get(0).get().state()).isEqualTo(JobState.SUCCEEDED);
+    assertThat(answers.get(0).get().result()).isEqualTo("{\"a\":1}");
+    assertThat(answers.get(0).get().finishedAt()).isEqualTo(clock.instant());
+    assertThat(answers.get(1)).isEmpty();
+    assertThat(answers.get(2)).isEmpty();
+    assertThat(answers.get(3)).isPresent();
+    assertThat(answers.get(3).get().result()).isNull();
+    assertThat(answers.get(4)).isEmpty();
+    assertThat(stored(a.id())).isEqualTo(answers.get(0).get());
+    assertThat(stored(b.id())).isEqualTo(rb);
+    assertThat(stored(c.id())).isEqualTo(answers.get(3).get());
+    assertThat(store.completeAll(List.of())).isEmpty();
   }
 
   @Test
