@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
+import org.postgresql.PGStatement;
 
 /**
  * One statement of a statements resource ({@code idempotency.sql}, {@code sets.sql}, {@code
@@ -40,13 +41,21 @@ final class NamedSql {
   private final String sql;
   private final List<String> parameters;
 
+  /** Whether every execution is planned for its parameters and the table's size then. */
+  private final boolean customPlans;
+
   /** Each parameter's 1-based markers within one copy of the statement. */
   private final Map<String, int[]> markers;
 
   private NamedSql(String name, String sql, List<String> parameters) {
+    this(name, sql, parameters, false);
+  }
+
+  private NamedSql(String name, String sql, List<String> parameters, boolean customPlans) {
     this.name = name;
     this.sql = sql;
     this.parameters = List.copyOf(parameters);
+    this.customPlans = customPlans;
     Map<String, int[]> at = new HashMap<>();
     for (int i = 0; i < parameters.size(); i++) {
       int[] before = at.getOrDefault(parameters.get(i), new int[0]);
@@ -126,9 +135,43 @@ final class NamedSql {
     return parameters;
   }
 
+  /**
+   * This statement, planned afresh at every execution ({@link #prepare} tells pgjdbc not to make it
+   * a named server-side statement, so PostgreSQL plans each execution for its parameters and for
+   * the table's size at that moment). For statements whose best plan depends on how many rows the
+   * table holds (an ordered index walk with a LIMIT against a bitmap scan and a sort; an index
+   * range against a scan of the table): a generic plan cached while a queue table was small, or
+   * while its statistics were, keeps sorting every due row at each claim once it is large. The cost
+   * is a planning per execution (a fraction of a millisecond).
+   */
+  NamedSql customPlans() {
+    return new NamedSql(name, sql, parameters, true);
+  }
+
+  /**
+   * This statement after {@code statements} (which have no parameters), sent with it as one round
+   * trip: for {@code SET LOCAL} planner settings that must hold when it is planned, in a
+   * transaction. Its result is then not the first one of the round trip.
+   */
+  NamedSql after(String statements) {
+    if (statements.indexOf('?') >= 0 || statements.indexOf(':') >= 0) {
+      throw new IllegalArgumentException("statements before " + name + " take no parameters");
+    }
+    return new NamedSql(name, statements + sql, parameters, customPlans);
+  }
+
+  /** Whether {@link #customPlans} was asked for. */
+  boolean hasCustomPlans() {
+    return customPlans;
+  }
+
   /** A prepared statement of this SQL on {@code connection}; the caller closes it. */
   PreparedStatement prepare(Connection connection) throws SQLException {
-    return connection.prepareStatement(sql);
+    PreparedStatement ps = connection.prepareStatement(sql);
+    if (customPlans && ps.isWrapperFor(PGStatement.class)) {
+      ps.unwrap(PGStatement.class).setPrepareThreshold(0);
+    }
+    return ps;
   }
 
   /**
@@ -223,7 +266,16 @@ final class NamedSql {
   /** Binds {@code values} as a {@code text[]}. */
   void setTextArray(PreparedStatement ps, String parameter, List<String> values)
       throws SQLException {
-    java.sql.Array array = ps.getConnection().createArrayOf("text", values.toArray());
+    setArray(ps, parameter, "text", values.toArray());
+  }
+
+  /**
+   * Binds {@code values} (nulls allowed) as an array of the PostgreSQL type {@code elementType}
+   * ({@code "text"}, {@code "bigint"}, {@code "integer"}, {@code "smallint"}).
+   */
+  void setArray(PreparedStatement ps, String parameter, String elementType, Object[] values)
+      throws SQLException {
+    java.sql.Array array = ps.getConnection().createArrayOf(elementType, values);
     for (int i : markers(parameter)) {
       ps.setArray(i, array);
     }

@@ -28,6 +28,15 @@ final class PostgresDatabase {
   private volatile @Nullable String server;
   private volatile boolean serverFromConnection;
 
+  /**
+   * The isolation level in which the pool hands out connections, learnt from the first connection
+   * (pgjdbc asks the server for it with a query on every {@link Connection#getTransactionIsolation}
+   * call, a round trip per step otherwise); -1 until then. The store trusts that the pool gives
+   * every connection back in that level, as HikariCP does (it resets a level changed by a
+   * borrower).
+   */
+  private volatile int poolIsolation = -1;
+
   PostgresDatabase(DataSource dataSource, String schema) {
     this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
     this.schema = schema;
@@ -80,8 +89,7 @@ final class PostgresDatabase {
         learnServer(connection);
       }
       boolean autoCommit = connection.getAutoCommit();
-      int isolation =
-          readCommitted ? connection.getTransactionIsolation() : Connection.TRANSACTION_NONE;
+      int isolation = readCommitted ? isolationOf(connection) : Connection.TRANSACTION_NONE;
       boolean setIsolation = readCommitted && isolation != Connection.TRANSACTION_READ_COMMITTED;
       if (!autoCommit) {
         connection.setAutoCommit(true);
@@ -114,6 +122,16 @@ final class PostgresDatabase {
     }
   }
 
+  /** The level of a connection just taken from the pool: the pool's level, asked for once. */
+  private int isolationOf(Connection connection) throws SQLException {
+    int known = poolIsolation;
+    if (known < 0) {
+      known = connection.getTransactionIsolation();
+      poolIsolation = known;
+    }
+    return known;
+  }
+
   private static void restoreIsolation(Connection connection, int isolation) {
     try {
       connection.setTransactionIsolation(isolation);
@@ -139,7 +157,7 @@ final class PostgresDatabase {
         learnServer(connection);
       }
       boolean autoCommit = connection.getAutoCommit();
-      int isolation = connection.getTransactionIsolation();
+      int isolation = isolationOf(connection);
       try {
         if (isolation != Connection.TRANSACTION_READ_COMMITTED) {
           connection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);

@@ -14,6 +14,7 @@ import io.idem.job.MaintenanceResult;
 import io.idem.job.PendingSummary;
 import io.idem.job.UniqueConflictException;
 import io.idem.spi.JobClaim;
+import io.idem.spi.JobCompletion;
 import io.idem.spi.JobStore;
 import io.idem.spi.JobTransitions;
 import io.idem.spi.NewJob;
@@ -25,13 +26,16 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
 
@@ -78,30 +82,42 @@ import org.jspecify.annotations.Nullable;
  *       counting a duplicate: in both cases the statement runs again, at most {@value #MAX_TRIES}
  *       times. The pending summary of a rejection (for the existing job's unique key, as the
  *       in-memory store answers) comes in the same round trip.
- *   <li><b>enqueueAll</b>: in chunks of up to {@value #BATCH_JOBS} jobs (and about {@value
- *       #BATCH_CHARS} characters of args), one READ COMMITTED transaction per chunk whose enqueue
- *       statements go to PostgreSQL in one round trip (one prepared statement holding the enqueue
- *       statement once per job), then {@code COMMIT}: two round trips per chunk. Each statement
- *       sees the jobs of the statements before it, so a later job of the list conflicts with an
- *       earlier one as with any stored job. When a statement of the chunk has to run again (see
- *       enqueue), the chunk is rolled back and runs statement by statement in one transaction. A
- *       chunk holds the rows it wrote (and the duplicate counts it raised) until it commits, so two
- *       batches that meet the same keys in opposite orders can deadlock: PostgreSQL aborts one
- *       after its {@code deadlock_timeout} (1 s by default) and that chunk runs again.
- *   <li><b>claim</b>: one statement, {@code WITH due AS MATERIALIZED (SELECT id FROM idem_jobs
- *       WHERE state IN (0, 1, 4) AND run_at <= :now AND queue = ANY(:queues) [AND type =
+ *   <li><b>enqueueAll</b>: first, per chunk of up to {@value #BULK_JOBS} jobs (and about {@value
+ *       #BULK_CHARS} characters of args), one statement {@code INSERT INTO idem_jobs SELECT ...
+ *       FROM unnest(:ids, :types, ...) WITH ORDINALITY ORDER BY ord ON CONFLICT DO NOTHING
+ *       RETURNING *} (plus {@code pg_notify} when a job is due now) of the jobs whose id and unique
+ *       key come for the first time in the list: a job whose id or key is taken (by a stored job or
+ *       an earlier row of the statement) is skipped, not an error. Then each job skipped or left
+ *       out runs the enqueue statement, in list order, in chunks of up to {@value #BATCH_JOBS}
+ *       statements sent in one round trip, one READ COMMITTED transaction per chunk (when one of
+ *       its statements has to run again, the chunk is rolled back and runs statement by statement).
+ *       A job left to the second pass never shares an id or key with a later job that the first
+ *       pass inserted, so the answers are those of enqueues one by one. A chunk holds the rows it
+ *       wrote (and the duplicate counts it raised) until it commits, so two batches that meet the
+ *       same keys in opposite orders can deadlock: PostgreSQL aborts one after its {@code
+ *       deadlock_timeout} (1 s by default) and that chunk runs again.
+ *   <li><b>claim</b>: one statement, {@code WITH due AS MATERIALIZED (SELECT d.id FROM
+ *       unnest(:queues) AS q(queue) CROSS JOIN LATERAL (SELECT id, priority, run_at, created_at
+ *       FROM idem_jobs WHERE queue = q.queue AND state IN (0, 1, 4) AND run_at <= :now [AND type =
  *       ANY(:types)] AND (expires_at IS NULL OR expires_at > :now) ORDER BY priority DESC, run_at,
- *       created_at, id LIMIT :limit FOR NO KEY UPDATE SKIP LOCKED) UPDATE idem_jobs SET state = 2,
- *       attempt = attempt + 1, token = token + 1, lease_until = :now + lease, worker_id = ? WHERE
- *       id IN (SELECT id FROM due) RETURNING *}, served by the partial index {@code idem_jobs_due
- *       (queue, priority DESC, run_at, created_at, id) WHERE state IN (0, 1, 4)}. Rows another
- *       claim has locked are skipped, and a row that changed after the snapshot is checked again on
- *       its newest version, so two claims never return one job. The jobs are returned in {@link
+ *       created_at, id LIMIT :limit FOR NO KEY UPDATE SKIP LOCKED) AS d ORDER BY <the same> LIMIT
+ *       :limit) UPDATE idem_jobs SET state = 2, attempt = attempt + 1, token = token + 1,
+ *       lease_until = :now + lease, worker_id = ? WHERE id IN (SELECT id FROM due) RETURNING *}:
+ *       each queue is read in the order of the partial index {@code idem_jobs_due (queue, priority
+ *       DESC, run_at, created_at, id) WHERE state IN (0, 1, 4)} and stops after the limit (a single
+ *       {@code queue = ANY(:queues)} scan would sort every due job). Rows another claim has locked
+ *       are skipped, and a row that changed after the snapshot is checked again on its newest
+ *       version, so two claims never return one job. The jobs are returned in {@link
  *       JobTransitions#CLAIM_ORDER}.
  *   <li><b>heartbeat</b>, <b>complete</b>, <b>fail</b>: one fenced {@code UPDATE idem_jobs SET ...
  *       WHERE id = ? AND state = 2 AND token = ? [RETURNING *]} each; no row means the token no
  *       longer holds the job. fail sets {@code state = CASE WHEN :retry_at IS NOT NULL AND attempt
  *       < max_attempts THEN 4 ELSE 5 END}.
+ *   <li><b>completeAll</b>: a JDBC batch of the fenced {@code UPDATE} of complete without {@code
+ *       RETURNING}, one round trip and one implicit transaction; each update count says whether
+ *       that completion applied, and the job after it is {@link JobTransitions#complete} of the
+ *       claimed job given (the row written: only heartbeats change a claimed job while its token
+ *       holds it).
  *   <li><b>release</b>: the same fenced {@code UPDATE} (QUEUED, {@code attempt - 1}, due now) in a
  *       statement that also runs {@code pg_notify}.
  *   <li><b>cancel</b>: {@code WITH cancelled AS (UPDATE ... SET state = 6 WHERE id = ? AND state IN
@@ -115,7 +131,9 @@ import org.jspecify.annotations.Nullable;
  *       23505, nothing changed); then {@code SELECT} of the holder, for the {@link
  *       UniqueConflictException}. A job in another state gives a {@link JobStateException}.
  *   <li><b>get</b>: {@code SELECT ... WHERE id = ?}. <b>list</b>: {@code SELECT ... WHERE <filters>
- *       AND (created_at, id) < (<cursor>) ORDER BY created_at DESC, id DESC LIMIT <page + 1>}.
+ *       AND (created_at, id) < (<cursor>) ORDER BY created_at DESC, id DESC LIMIT <page + 1>}; by
+ *       unique key, the {@code UNION ALL} of its holder (through the unique index) and of its jobs
+ *       that no longer hold it (through {@code idem_jobs_by_key}, which holds only those).
  *       <b>pending</b>: {@code SELECT count(*) FILTER (WHERE state = 2), ... WHERE unique_key = ?
  *       AND <holds the key>}.
  *   <li><b>stats</b>: {@code SELECT type, state, count(*) ... GROUP BY type, state} and {@code
@@ -128,8 +146,9 @@ import org.jspecify.annotations.Nullable;
  *       with {@code expires_at <= :now} to EXPIRED; SCHEDULED or FAILED with {@code run_at <= :now}
  *       to QUEUED. Each picks its rows with {@code FOR NO KEY UPDATE SKIP LOCKED}, so passes from
  *       many workers at once never wait for each other; {@code pg_notify} when a job became QUEUED.
- *   <li><b>purge</b>: {@code DELETE FROM idem_jobs WHERE state IN (3, 5, 6, 7) AND finished_at <
- *       ?}. The duplicate counts stay.
+ *   <li><b>purge</b>: {@code DELETE FROM idem_jobs WHERE created_at < ? AND state IN (3, 5, 6, 7)
+ *       AND finished_at < ?} (a job that finished before the cutoff was created before it; the
+ *       bound lets {@code idem_jobs_created} find the candidates). The duplicate counts stay.
  *   <li><b>subscribe</b>: {@code LISTEN "idem_jobs_<schema>"} on a connection of the {@link
  *       DataSource} that a daemon thread holds while anyone subscribes (so it is taken from the
  *       pool for that time), reading {@link org.postgresql.PGConnection#getNotifications(int)};
@@ -161,7 +180,26 @@ public final class PostgresJobStore implements JobStore {
   /** How many times a statement runs before a step gives up (see the algorithm). */
   static final int MAX_TRIES = 10;
 
-  /** The most jobs of one enqueueAll round trip. */
+  /**
+   * Sent before each claim, in its transaction: the claim must walk idem_jobs_due in order and stop
+   * at its limit. A queue table's statistics are often stale (taken when every job had finished,
+   * before a burst of enqueues): they then say few jobs are due, and the planner prefers a bitmap
+   * scan and a sort of every due job, at each claim (measured: 140 ms per claim with 70,000 due,
+   * instead of well under one). Not enable_sort = off: the merge of the queues' candidates needs a
+   * sort anyway, which would then cost 10^10 in estimate, above jit_above_cost, and each claim
+   * would be JIT-compiled (measured: 135 ms). JIT is off for the claim for the same reason: it is
+   * planned at each execution and never runs long.
+   */
+  static final String CLAIM_PLANNER_SETTINGS =
+      "SET LOCAL enable_bitmapscan = off;\nSET LOCAL jit = off;\n";
+
+  /** The most jobs of one job.enqueue_bulk statement. */
+  static final int BULK_JOBS = 1000;
+
+  /** About how many characters of args one job.enqueue_bulk statement carries. */
+  static final int BULK_CHARS = 1024 * 1024;
+
+  /** The most jobs of one round trip of job.enqueue statements (the conflicts of enqueueAll). */
   static final int BATCH_JOBS = 64;
 
   /**
@@ -183,6 +221,8 @@ public final class PostgresJobStore implements JobStore {
   private final Clock clock;
   private final JobNotifications notifications;
   private final NamedSql enqueue;
+  private final NamedSql enqueueBulk;
+  private final NamedSql completeFenced;
   private final NamedSql claim;
   private final NamedSql claimTypes;
   private final NamedSql heartbeat;
@@ -194,6 +234,7 @@ public final class PostgresJobStore implements JobStore {
   private final NamedSql holder;
   private final NamedSql select;
   private final NamedSql list;
+  private final NamedSql listKey;
   private final NamedSql pending;
   private final NamedSql statsCounts;
   private final NamedSql statsDuplicates;
@@ -205,8 +246,10 @@ public final class PostgresJobStore implements JobStore {
     this.clock = b.clock;
     this.notifications = new JobNotifications(db);
     this.enqueue = load("job.enqueue", b.schema);
-    this.claim = load("job.claim", b.schema);
-    this.claimTypes = load("job.claim_types", b.schema);
+    this.enqueueBulk = load("job.enqueue_bulk", b.schema);
+    this.completeFenced = load("job.complete_fenced", b.schema);
+    this.claim = load("job.claim", b.schema).customPlans().after(CLAIM_PLANNER_SETTINGS);
+    this.claimTypes = load("job.claim_types", b.schema).customPlans().after(CLAIM_PLANNER_SETTINGS);
     this.heartbeat = load("job.heartbeat", b.schema);
     this.complete = load("job.complete", b.schema);
     this.fail = load("job.fail", b.schema);
@@ -215,12 +258,13 @@ public final class PostgresJobStore implements JobStore {
     this.retry = load("job.retry", b.schema);
     this.holder = load("job.holder", b.schema);
     this.select = load("job.select", b.schema);
-    this.list = load("job.list", b.schema);
+    this.list = load("job.list", b.schema).customPlans();
+    this.listKey = load("job.list_key", b.schema).customPlans();
     this.pending = load("job.pending", b.schema);
     this.statsCounts = load("job.stats.counts", b.schema);
     this.statsDuplicates = load("job.stats.duplicates", b.schema);
-    this.maintain = load("job.maintain", b.schema);
-    this.purge = load("job.purge", b.schema);
+    this.maintain = load("job.maintain", b.schema).customPlans();
+    this.purge = load("job.purge", b.schema).customPlans();
   }
 
   private static NamedSql load(String name, String schema) {
@@ -297,6 +341,133 @@ public final class PostgresJobStore implements JobStore {
     if (all.size() == 1) {
       return List.of(enqueue(all.get(0)));
     }
+    EnqueueResult[] out = new EnqueueResult[all.size()];
+    Set<String> seenIds = new HashSet<>();
+    Set<String> seenKeys = new HashSet<>();
+    int from = 0;
+    while (from < all.size()) {
+      int to = from;
+      long chars = 0;
+      while (to < all.size() && to - from < BULK_JOBS) {
+        long weight = weight(all.get(to));
+        if (to > from && chars + weight > BULK_CHARS) {
+          break;
+        }
+        chars += weight;
+        to++;
+      }
+      insertBulk(all.subList(from, to), from, out, seenIds, seenKeys);
+      from = to;
+    }
+    // the jobs the bulk statements skipped (a conflict), in order, answered by their policies
+    List<NewJob> rest = new ArrayList<>();
+    List<Integer> at = new ArrayList<>();
+    for (int i = 0; i < out.length; i++) {
+      if (out[i] == null) {
+        rest.add(all.get(i));
+        at.add(i);
+      }
+    }
+    List<EnqueueResult> answers = enqueueChunked(rest);
+    for (int k = 0; k < answers.size(); k++) {
+      out[at.get(k)] = answers.get(k);
+    }
+    return Arrays.asList(out);
+  }
+
+  /**
+   * job.enqueue_bulk of the jobs of {@code given} (jobs {@code offset}... of the list) whose id and
+   * unique key come for the first time in the list: each job inserted gets its ENQUEUED answer in
+   * {@code out}; the others keep null, for job.enqueue after all bulk statements. So a job that the
+   * bulk statement skipped (or left out) never meets a later job of the list that the bulk inserted
+   * on its id or key: the order in which the two are written changes nothing, and the answers are
+   * those of enqueues one by one. (A row inserted is also known by its id.)
+   */
+  private void insertBulk(
+      List<NewJob> given,
+      int offset,
+      EnqueueResult[] out,
+      Set<String> seenIds,
+      Set<String> seenKeys) {
+    List<NewJob> chunk = new ArrayList<>(given.size());
+    List<Integer> positions = new ArrayList<>(given.size());
+    for (int k = 0; k < given.size(); k++) {
+      NewJob job = given.get(k);
+      boolean newId = seenIds.add(job.id());
+      boolean newKey = job.uniqueKey() == null || seenKeys.add(job.uniqueKey());
+      if (newId && newKey) {
+        chunk.add(job);
+        positions.add(offset + k);
+      }
+    }
+    if (chunk.isEmpty()) {
+      return;
+    }
+    int n = chunk.size();
+    Object[] ids = new Object[n];
+    Object[] types = new Object[n];
+    Object[] queues = new Object[n];
+    Object[] priorities = new Object[n];
+    Object[] args = new Object[n];
+    Object[] states = new Object[n];
+    Object[] maxAttempts = new Object[n];
+    Object[] runAts = new Object[n];
+    Object[] expiresAts = new Object[n];
+    Object[] timeouts = new Object[n];
+    Object[] uniqueKeys = new Object[n];
+    Object[] uniqueStates = new Object[n];
+    long nowMs = now().toEpochMilli();
+    Map<String, Integer> index = new HashMap<>(n * 2);
+    for (int k = 0; k < n; k++) {
+      NewJob job = chunk.get(k);
+      long runAt = job.runAt() == null ? nowMs : millis(job.runAt());
+      ids[k] = job.id();
+      types[k] = job.type();
+      queues[k] = job.queue();
+      priorities[k] = job.priority();
+      args[k] = job.args();
+      states[k] = (short) (runAt > nowMs ? JobState.SCHEDULED : JobState.QUEUED).code();
+      maxAttempts[k] = job.maxAttempts();
+      runAts[k] = runAt;
+      expiresAts[k] = job.expiresAt() == null ? null : millis(job.expiresAt());
+      timeouts[k] = job.timeout() == null ? null : job.timeout().toMillis();
+      uniqueKeys[k] = job.uniqueKey();
+      uniqueStates[k] = job.uniqueKey() == null ? 0 : job.uniqueMask();
+      index.put(job.id(), positions.get(k));
+    }
+    NamedSql s = enqueueBulk;
+    List<Job> inserted =
+        db.runReadCommitted(
+            "enqueue of " + n + " jobs from job " + chunk.get(0).id(),
+            c -> {
+              try (PreparedStatement ps = s.prepare(c)) {
+                s.setArray(ps, "ids", "text", ids);
+                s.setArray(ps, "types", "text", types);
+                s.setArray(ps, "queues", "text", queues);
+                s.setArray(ps, "priorities", "integer", priorities);
+                s.setArray(ps, "args", "text", args);
+                s.setArray(ps, "states", "smallint", states);
+                s.setArray(ps, "max_attempts", "integer", maxAttempts);
+                s.setArray(ps, "run_ats", "bigint", runAts);
+                s.setArray(ps, "expires_ats", "bigint", expiresAts);
+                s.setArray(ps, "timeouts", "bigint", timeouts);
+                s.setArray(ps, "unique_keys", "text", uniqueKeys);
+                s.setArray(ps, "unique_states", "integer", uniqueStates);
+                s.setLong(ps, "now", nowMs);
+                s.setText(ps, "channel", notifications.channel());
+                return jobs(ps);
+              }
+            });
+    for (Job j : inserted) {
+      Integer at = index.get(j.id());
+      if (at != null) {
+        out[at] = new EnqueueResult(EnqueueOutcome.ENQUEUED, j, null);
+      }
+    }
+  }
+
+  /** The jobs through job.enqueue, in chunks sent in one round trip each. */
+  private List<EnqueueResult> enqueueChunked(List<NewJob> all) {
     List<EnqueueResult> out = new ArrayList<>(all.size());
     int from = 0;
     while (from < all.size()) {
@@ -450,8 +621,9 @@ public final class PostgresJobStore implements JobStore {
     }
     NamedSql statement = types.isEmpty() ? claim : claimTypes;
     Instant now = now();
+    // one transaction: the planner settings, then the claim, in one round trip; then COMMIT
     List<Job> jobs =
-        db.runReadCommitted(
+        db.transaction(
             "claim of up to "
                 + request.limit()
                 + " jobs of queues "
@@ -468,7 +640,7 @@ public final class PostgresJobStore implements JobStore {
                 statement.setInt(ps, "limit", request.limit());
                 statement.setLong(ps, "lease_until", now.plus(request.lease()).toEpochMilli());
                 statement.setText(ps, "worker_id", request.workerId());
-                return jobs(ps);
+                return lastResultJobs(ps);
               }
             });
     jobs.sort(JobTransitions.CLAIM_ORDER);
@@ -478,7 +650,7 @@ public final class PostgresJobStore implements JobStore {
   private static List<String> withoutNul(List<String> names) {
     List<String> out = new ArrayList<>(names.size());
     for (String n : names) {
-      if (!PostgresText.hasNul(n)) {
+      if (!PostgresText.hasNul(n) && !out.contains(n)) {
         out.add(n);
       }
     }
@@ -535,6 +707,55 @@ public final class PostgresJobStore implements JobStore {
             return first(ps);
           }
         });
+  }
+
+  /**
+   * {@inheritDoc} One round trip and one transaction for all of them: a JDBC batch of the fenced
+   * {@code UPDATE} (job.complete_fenced); the job after each completion that applied is {@link
+   * JobTransitions#complete} of the claimed job, which is the row written.
+   *
+   * @throws IllegalArgumentException a result contains U+0000 (checked before anything changes)
+   */
+  @Override
+  public List<Optional<Job>> completeAll(List<JobCompletion> completions) {
+    List<JobCompletion> all = List.copyOf(completions);
+    if (all.size() <= 1) {
+      return all.isEmpty()
+          ? List.of()
+          : List.of(complete(all.get(0).id(), all.get(0).token(), all.get(0).result()));
+    }
+    for (JobCompletion c : all) {
+      if (c.result() != null && PostgresText.hasNul(c.result())) {
+        throw new IllegalArgumentException(
+            "the result of job " + c.id() + " contains U+0000, which PostgreSQL text cannot hold");
+      }
+    }
+    Instant now = now();
+    int[] counts =
+        db.runReadCommitted(
+            "complete of " + all.size() + " jobs from job " + all.get(0).id(),
+            c -> {
+              try (PreparedStatement ps = completeFenced.prepare(c)) {
+                for (JobCompletion done : all) {
+                  // an id with U+0000 names no job: it completes nothing, as with complete
+                  completeFenced.setText(ps, "id", PostgresText.hasNul(done.id()) ? "" : done.id());
+                  completeFenced.setLong(ps, "token", done.token());
+                  completeFenced.setText(ps, "result", done.result());
+                  completeFenced.setLong(ps, "now", now.toEpochMilli());
+                  ps.addBatch();
+                }
+                return ps.executeBatch();
+              }
+            });
+    List<Optional<Job>> out = new ArrayList<>(all.size());
+    for (int k = 0; k < all.size(); k++) {
+      JobCompletion c = all.get(k);
+      out.add(
+          counts[k] == 1
+              ? Optional.ofNullable(JobTransitions.complete(c.job(), c.token(), c.result(), now))
+              : Optional.empty());
+    }
+    return out;
   }
 
   @Override
@@ -707,18 +928,22 @@ public final class PostgresJobStore implements JobStore {
       PostgresText.requireNoNul("page cursor id", after.id());
     }
     int mask = query.states().isEmpty() ? 0xFF : JobState.mask(query.states());
+    NamedSql statement = query.uniqueKey() == null ? list : listKey;
     List<Job> rows =
         db.runReadCommitted(
             "list of jobs",
             c -> {
-              try (PreparedStatement ps = list.prepare(c)) {
-                list.setInt(ps, "state_mask", mask);
-                list.setText(ps, "type", query.type());
-                list.setText(ps, "queue", query.queue());
-                list.setText(ps, "unique_key", query.uniqueKey());
-                list.setLongOrNull(ps, "after_at", after == null ? null : after.createdAtMillis());
-                list.setText(ps, "after_id", after == null ? null : after.id());
-                list.setInt(ps, "limit", query.limit() + 1);
+              try (PreparedStatement ps = statement.prepare(c)) {
+                statement.setInt(ps, "state_mask", mask);
+                statement.setText(ps, "type", query.type());
+                statement.setText(ps, "queue", query.queue());
+                if (query.uniqueKey() != null) {
+                  statement.setText(ps, "unique_key", query.uniqueKey());
+                }
+                statement.setLongOrNull(
+                    ps, "after_at", after == null ? null : after.createdAtMillis());
+                statement.setText(ps, "after_id", after == null ? null : after.id());
+                statement.setInt(ps, "limit", query.limit() + 1);
                 return jobs(ps);
               }
             });
@@ -853,6 +1078,29 @@ public final class PostgresJobStore implements JobStore {
       while (rs.next()) {
         out.add(JobRows.job(rs));
       }
+    }
+    return out;
+  }
+
+  /** The jobs of the one result set among the results of a round trip of several statements. */
+  private static List<Job> lastResultJobs(PreparedStatement ps) throws SQLException {
+    List<Job> out = null;
+    boolean isResultSet = ps.execute();
+    while (true) {
+      if (isResultSet) {
+        out = new ArrayList<>();
+        try (ResultSet rs = ps.getResultSet()) {
+          while (rs.next()) {
+            out.add(JobRows.job(rs));
+          }
+        }
+      } else if (ps.getUpdateCount() == -1) {
+        break;
+      }
+      isResultSet = ps.getMoreResults();
+    }
+    if (out == null) {
+      throw new SQLException("the claim statement returned no rows result");
     }
     return out;
   }

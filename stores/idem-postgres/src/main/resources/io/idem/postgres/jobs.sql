@@ -100,17 +100,58 @@ SELECT CASE WHEN :policy = 'IGNORE' THEN 'IGNORED'
           AND j.state IN (0, 1, 2, 4)) AS p
  WHERE NOT EXISTS (SELECT 1 FROM replaced);
 
+-- name: job.enqueue_bulk
+-- The fast path of enqueueAll: inserts the jobs of the arrays (one element per job, in the list's
+-- order) that conflict with nothing, in one statement. A job whose id or unique key is taken (by a
+-- stored job or by an earlier job of the same statement) is skipped, not an error (ON CONFLICT DO
+-- NOTHING checks the primary key and the partial unique index row by row, in order); the caller
+-- runs job.enqueue for each job skipped, which answers it by its policy. Returns the jobs inserted.
+WITH inserted AS (
+  INSERT INTO {schema}.idem_jobs
+         (id, type, queue, priority, args, state, attempt, max_attempts, token, run_at,
+          expires_at, timeout_ms, lease_until, worker_id, unique_key, unique_states, result,
+          last_error, created_at, updated_at, finished_at)
+  SELECT n.id, n.type, n.queue, n.priority, n.args, n.state, 0, n.max_attempts, 0, n.run_at,
+         n.expires_at, n.timeout_ms, NULL, NULL, n.unique_key, n.unique_states, NULL, NULL,
+         :now, :now, NULL
+    FROM unnest(:ids::text[], :types::text[], :queues::text[], :priorities::integer[],
+                :args::text[], :states::smallint[], :max_attempts::integer[], :run_ats::bigint[],
+                :expires_ats::bigint[], :timeouts::bigint[], :unique_keys::text[],
+                :unique_states::integer[])
+         WITH ORDINALITY
+         AS n(id, type, queue, priority, args, state, max_attempts, run_at, expires_at,
+              timeout_ms, unique_key, unique_states, ord)
+   ORDER BY n.ord
+  ON CONFLICT DO NOTHING
+  RETURNING id, type, queue, priority, args, state, attempt, max_attempts, token, run_at,
+            expires_at, timeout_ms, lease_until, worker_id, unique_key, unique_states, result,
+            last_error, created_at, updated_at, finished_at
+),
+notified AS (
+  SELECT pg_notify(:channel, '') WHERE EXISTS (SELECT 1 FROM inserted WHERE state = 1)
+)
+SELECT i.*, (SELECT count(*) FROM notified) AS notified FROM inserted AS i;
+
 -- name: job.claim
 -- Claims up to :limit due jobs of :queues in claim order. Rows locked by another claim (or any
 -- other writer) are skipped, never waited for; a row that changed after this statement's snapshot
 -- is checked again on its newest version (READ COMMITTED), so two claims never take one job.
+-- Each queue is read in the order of the index idem_jobs_due (queue, priority DESC, run_at,
+-- created_at, id) and stops after :limit rows; the queues' candidates are merged in that order. (A
+-- single `queue = ANY(:queues)` scan cannot walk the index in order: it sorts every due row.)
 WITH due AS MATERIALIZED (
-  SELECT id FROM {schema}.idem_jobs
-   WHERE state IN (0, 1, 4) AND run_at <= :now AND queue = ANY(:queues)
-     AND (expires_at IS NULL OR expires_at > :now)
-   ORDER BY priority DESC, run_at, created_at, id
+  SELECT d.id
+    FROM unnest(:queues::text[]) AS q(queue)
+   CROSS JOIN LATERAL (
+         SELECT j.id, j.priority, j.run_at, j.created_at
+           FROM {schema}.idem_jobs AS j
+          WHERE j.queue = q.queue AND j.state IN (0, 1, 4) AND j.run_at <= :now
+            AND (j.expires_at IS NULL OR j.expires_at > :now)
+          ORDER BY j.priority DESC, j.run_at, j.created_at, j.id
+          LIMIT :limit
+            FOR NO KEY UPDATE SKIP LOCKED) AS d
+   ORDER BY d.priority DESC, d.run_at, d.created_at, d.id
    LIMIT :limit
-     FOR NO KEY UPDATE SKIP LOCKED
 )
 UPDATE {schema}.idem_jobs
    SET state = 2, attempt = attempt + 1, token = token + 1, lease_until = :lease_until,
@@ -123,12 +164,18 @@ RETURNING id, type, queue, priority, args, state, attempt, max_attempts, token, 
 -- name: job.claim_types
 -- job.claim, only jobs of :types.
 WITH due AS MATERIALIZED (
-  SELECT id FROM {schema}.idem_jobs
-   WHERE state IN (0, 1, 4) AND run_at <= :now AND queue = ANY(:queues) AND type = ANY(:types)
-     AND (expires_at IS NULL OR expires_at > :now)
-   ORDER BY priority DESC, run_at, created_at, id
+  SELECT d.id
+    FROM unnest(:queues::text[]) AS q(queue)
+   CROSS JOIN LATERAL (
+         SELECT j.id, j.priority, j.run_at, j.created_at
+           FROM {schema}.idem_jobs AS j
+          WHERE j.queue = q.queue AND j.state IN (0, 1, 4) AND j.run_at <= :now
+            AND (j.expires_at IS NULL OR j.expires_at > :now) AND j.type = ANY(:types)
+          ORDER BY j.priority DESC, j.run_at, j.created_at, j.id
+          LIMIT :limit
+            FOR NO KEY UPDATE SKIP LOCKED) AS d
+   ORDER BY d.priority DESC, d.run_at, d.created_at, d.id
    LIMIT :limit
-     FOR NO KEY UPDATE SKIP LOCKED
 )
 UPDATE {schema}.idem_jobs
    SET state = 2, attempt = attempt + 1, token = token + 1, lease_until = :lease_until,
@@ -150,6 +197,15 @@ UPDATE {schema}.idem_jobs
 RETURNING id, type, queue, priority, args, state, attempt, max_attempts, token, run_at,
           expires_at, timeout_ms, lease_until, worker_id, unique_key, unique_states, result,
           last_error, created_at, updated_at, finished_at;
+
+-- name: job.complete_fenced
+-- job.complete without RETURNING, for completeAll: a JDBC batch of it runs in one round trip and
+-- one implicit transaction; the update count says whether the token still held the job. One
+-- primary-key lookup per job, whatever the statistics say (a join of the table with arrays of ids
+-- was planned, on stale statistics, as a scan of the table or of every running job).
+UPDATE {schema}.idem_jobs
+   SET state = 3, lease_until = NULL, result = :result, updated_at = :now, finished_at = :now
+ WHERE id = :id AND state = 2 AND token = :token;
 
 -- name: job.fail
 -- FAILED with run_at = :retry_at when a retry time is given and attempts remain, else DEAD.
@@ -256,9 +312,40 @@ SELECT id, type, queue, priority, args, state, attempt, max_attempts, token, run
  WHERE ((:state_mask::integer >> state) & 1) = 1
    AND (:type::text IS NULL OR type = :type::text)
    AND (:queue::text IS NULL OR queue = :queue::text)
-   AND (:unique_key::text IS NULL OR unique_key = :unique_key::text)
    AND (:after_at::bigint IS NULL OR (created_at, id) < (:after_at::bigint, :after_id::text))
  ORDER BY created_at DESC, id DESC
+ LIMIT :limit;
+
+-- name: job.list_key
+-- job.list of the jobs of one unique key: its holder (at most one, through idem_jobs_unique_key)
+-- and the jobs that no longer hold it (through idem_jobs_by_key, newest first); each branch
+-- repeats its index's predicate so that the index serves it.
+SELECT j.*
+  FROM ((SELECT id, type, queue, priority, args, state, attempt, max_attempts, token, run_at,
+                expires_at, timeout_ms, lease_until, worker_id, unique_key, unique_states, result,
+                last_error, created_at, updated_at, finished_at
+           FROM {schema}.idem_jobs
+          WHERE unique_key = :unique_key AND ((unique_states >> state) & 1) = 1
+            AND ((:state_mask::integer >> state) & 1) = 1
+            AND (:type::text IS NULL OR type = :type::text)
+            AND (:queue::text IS NULL OR queue = :queue::text)
+            AND (:after_at::bigint IS NULL
+                 OR (created_at, id) < (:after_at::bigint, :after_id::text)))
+        UNION ALL
+        (SELECT id, type, queue, priority, args, state, attempt, max_attempts, token, run_at,
+                expires_at, timeout_ms, lease_until, worker_id, unique_key, unique_states, result,
+                last_error, created_at, updated_at, finished_at
+           FROM {schema}.idem_jobs
+          WHERE unique_key = :unique_key AND unique_key IS NOT NULL
+            AND ((unique_states >> state) & 1) = 0
+            AND ((:state_mask::integer >> state) & 1) = 1
+            AND (:type::text IS NULL OR type = :type::text)
+            AND (:queue::text IS NULL OR queue = :queue::text)
+            AND (:after_at::bigint IS NULL
+                 OR (created_at, id) < (:after_at::bigint, :after_id::text))
+          ORDER BY created_at DESC, id DESC
+          LIMIT :limit)) AS j
+ ORDER BY j.created_at DESC, j.id DESC
  LIMIT :limit;
 
 -- name: job.pending
@@ -338,5 +425,9 @@ SELECT (SELECT count(*) FROM recovered WHERE state = 1) AS recovered,
        (SELECT count(*) FROM notified) AS notified;
 
 -- name: job.purge
+-- A job that finished before :finished_before was created before it: the bound on created_at lets
+-- idem_jobs_created find the candidates (there is no index on finished_at, which would cost every
+-- completion). A job created after the bound is purged by a later pass.
 DELETE FROM {schema}.idem_jobs
- WHERE state IN (3, 5, 6, 7) AND finished_at < :finished_before;
+ WHERE created_at < :finished_before AND state IN (3, 5, 6, 7)
+   AND finished_at < :finished_before;

@@ -38,17 +38,25 @@ CREATE INDEX idem_jobs_due ON idem_jobs (queue, priority DESC, run_at, created_a
   WHERE state IN (0, 1, 4);
 
 -- Maintenance: running jobs by lease end, waiting jobs by expiry, SCHEDULED and FAILED jobs by
--- run time.
-CREATE INDEX idem_jobs_lease ON idem_jobs (lease_until) WHERE state = 2;
+-- run time. Only a RUNNING job has a lease, so idem_jobs_lease holds exactly the running jobs; its
+-- predicate is "lease_until IS NOT NULL" and not "state = 2" so that the fenced single-job
+-- statements (WHERE id = ? AND state = 2 AND token = ?) cannot be planned through it: a generic
+-- plan made while the table is small may otherwise prefer it to the primary key, and then walk
+-- every entry of it, including the dead ones of jobs that finished since the last vacuum.
+CREATE INDEX idem_jobs_lease ON idem_jobs (lease_until) WHERE lease_until IS NOT NULL;
 CREATE INDEX idem_jobs_expiry ON idem_jobs (expires_at)
   WHERE state IN (0, 1, 4) AND expires_at IS NOT NULL;
 CREATE INDEX idem_jobs_run_at ON idem_jobs (run_at) WHERE state IN (0, 4);
 
--- Listing newest first (the page cursor is (created_at, id)), by unique key, and purging.
+-- Listing newest first (the page cursor is (created_at, id)), and purging (a job finished before
+-- a time was created before it). The jobs of a unique key: its holder through idem_jobs_unique_key,
+-- the others (finished, in the default states) through idem_jobs_by_key, so that a job enters this
+-- index once, when it stops holding its key, and not at each step of its life. Every update of a
+-- job changes its state, so it is never a HOT update: each index a row version enters costs every
+-- step, and there are no more indexes than the statements need.
 CREATE INDEX idem_jobs_created ON idem_jobs (created_at DESC, id DESC);
 CREATE INDEX idem_jobs_by_key ON idem_jobs (unique_key, created_at DESC, id DESC)
-  WHERE unique_key IS NOT NULL;
-CREATE INDEX idem_jobs_finished ON idem_jobs (finished_at) WHERE state IN (3, 5, 6, 7);
+  WHERE unique_key IS NOT NULL AND ((unique_states >> state) & 1) = 0;
 
 -- Duplicates prevented: one row per unique key of a job that turned an enqueue away (or folded it
 -- in), or per job id for a job without a key. Kept when jobs are purged.
