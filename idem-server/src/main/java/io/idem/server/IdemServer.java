@@ -1,6 +1,7 @@
 package io.idem.server;
 
 import io.idem.StoreUnavailableException;
+import io.idem.internal.Texts;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
@@ -61,6 +62,7 @@ public final class IdemServer implements AutoCloseable {
               jettyProblems.install(c, config.host(), config.port());
             });
     app.before("/v1/*", IdemServer::requireLength);
+    app.before("/v1/*", IdemServer::requireWellFormedQuery);
     app.before("/v1/*", this::authenticate);
     app.exception(Problem.class, (e, ctx) -> problem(ctx, e));
     app.exception(
@@ -180,6 +182,33 @@ public final class IdemServer implements AutoCloseable {
           "Length required",
           "send the request body with a Content-Length (chunked bodies are not accepted)",
           "body");
+    }
+  }
+
+  /**
+   * Refuses a query string with a malformed percent-encoding ({@code ?state=%zz}): Jetty drops such
+   * a parameter, which would silently widen a filter; the client gets a 400 naming it.
+   */
+  private static void requireWellFormedQuery(Context ctx) {
+    String query = ctx.queryString();
+    if (query == null) {
+      return;
+    }
+    for (String part : query.split("&", -1)) {
+      for (int i = 0; i < part.length(); i++) {
+        if (part.charAt(i) == '%'
+            && (i + 2 >= part.length()
+                || Character.digit(part.charAt(i + 1), 16) < 0
+                || Character.digit(part.charAt(i + 2), 16) < 0)) {
+          String name = part.contains("=") ? part.substring(0, part.indexOf('=')) : part;
+          throw Problem.badRequest(
+              "query",
+              "the query parameter '"
+                  + Texts.printable(name)
+                  + "' has a malformed percent-encoding: "
+                  + Texts.printable(part));
+        }
+      }
     }
   }
 

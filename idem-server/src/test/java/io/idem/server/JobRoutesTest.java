@@ -292,6 +292,7 @@ class JobRoutesTest {
     assertThat(api.get("/v1/jobs?type=a&type=b").expect(400).text("field")).isEqualTo("type");
     assertThat(api.get("/v1/jobs?states=QUEUED").expect(400).text("field")).isEqualTo("states");
     assertThat(api.get("/v1/jobs/pending").expect(400).text("field")).isEqualTo("uniqueKey");
+    assertThat(api.get("/v1/jobs?type=a%20b").expect(200)).isNotNull(); // well-formed encoding
   }
 
   // ---- cancel, retry, stats -------------------------------------------------------------------

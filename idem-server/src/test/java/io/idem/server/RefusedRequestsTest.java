@@ -58,6 +58,19 @@ class RefusedRequestsTest {
         refusal("a malformed percent-encoding", get("/v1/jobs/%zz"), 400, "uri", "percent"),
         refusal("a truncated percent-encoding", get("/v1/jobs/%4"), 400, "uri", "percent"),
         refusal("a path above the root", get("/../etc/passwd"), 400, "uri", "'..'"),
+        // Jetty drops such a query parameter (a filter would silently widen): refused instead
+        refusal(
+            "a malformed percent-encoding in the query",
+            get("/v1/jobs?state=%zz"),
+            400,
+            "query",
+            "'state' has a malformed percent-encoding"),
+        refusal(
+            "a truncated percent-encoding in the query",
+            get("/v1/jobs?type=a%2"),
+            400,
+            "query",
+            "'type'"),
         refusal("an encoded path above the root", get("/%2e%2e/etc"), 400, "uri", "'..'"),
         refusal(
             "a bad Host",
