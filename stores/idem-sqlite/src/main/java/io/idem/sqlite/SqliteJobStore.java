@@ -13,6 +13,7 @@ import io.idem.job.MaintenanceResult;
 import io.idem.job.PendingSummary;
 import io.idem.job.UniqueConflictException;
 import io.idem.spi.JobClaim;
+import io.idem.spi.JobCompletion;
 import io.idem.spi.JobStore;
 import io.idem.spi.JobTransitions;
 import io.idem.spi.NewJob;
@@ -304,6 +305,35 @@ public final class SqliteJobStore implements JobStore {
               ps.setLong(4, token);
               return single(ps);
             }));
+  }
+
+  /**
+   * {@inheritDoc} All of them in one {@code BEGIN IMMEDIATE} transaction (the fenced {@code UPDATE
+   * ... RETURNING} of complete for each): one lock of the file and one commit for the batch.
+   */
+  @Override
+  public List<Optional<Job>> completeAll(List<JobCompletion> completions) {
+    List<JobCompletion> all = List.copyOf(completions);
+    if (all.size() <= 1) {
+      return all.isEmpty()
+          ? List.of()
+          : List.of(complete(all.get(0).id(), all.get(0).token(), all.get(0).result()));
+    }
+    return db.inTransaction(
+        "complete of " + all.size() + " jobs from job " + all.get(0).id(),
+        d -> {
+          long nowMillis = now().toEpochMilli();
+          List<Optional<Job>> out = new ArrayList<>(all.size());
+          PreparedStatement ps = d.prepare(COMPLETE);
+          for (JobCompletion c : all) {
+            ps.setString(1, c.result());
+            ps.setLong(2, nowMillis);
+            ps.setString(3, c.id());
+            ps.setLong(4, c.token());
+            out.add(Optional.ofNullable(single(ps)));
+          }
+          return out;
+        });
   }
 
   @Override
