@@ -199,34 +199,8 @@ public abstract class JobStoreContract {
         j.onConflict());
   }
 
-  /** {@code j} with another token (a claim that no longer holds it). */
-  protected static Job withToken(Job j, long token) {
-    return new Job(
-        j.id(),
-        j.type(),
-        j.queue(),
-        j.priority(),
-        j.args(),
-        j.state(),
-        j.attempt(),
-        j.maxAttempts(),
-        token,
-        j.runAt(),
-        j.expiresAt(),
-        j.timeout(),
-        j.leaseUntil(),
-        j.workerId(),
-        j.uniqueKey(),
-        j.uniqueStates(),
-        j.result(),
-        j.lastError(),
-        j.createdAt(),
-        j.updatedAt(),
-        j.finishedAt());
-  }
-
-  /** {@code j} under another id (a job no store has). */
-  protected static Job withJobId(Job j, String id) {
+  /** {@code j} under another id and token (a job no store has, or a claim that lost it). */
+  protected static Job withIdAndToken(Job j, String id, long token) {
     return new Job(
         id,
         j.type(),
@@ -236,7 +210,7 @@ public abstract class JobStoreContract {
         j.state(),
         j.attempt(),
         j.maxAttempts(),
-        j.token(),
+        token,
         j.runAt(),
         j.expiresAt(),
         j.timeout(),
@@ -763,8 +737,8 @@ public abstract class JobStoreContract {
     assertThat(store.heartbeat(a.id(), ra.token(), LEASE)).isTrue(); // the claimed copy is older
     clock.advance(Duration.ofSeconds(1));
 
-    Job stale = withToken(rb, rb.token() - 1);
-    Job unknown = withToken(withJobId(ra, newId()), 1);
+    Job stale = withIdAndToken(rb, rb.id(), rb.token() - 1);
+    Job unknown = withIdAndToken(ra, newId(), 1);
     List<Optional<Job>> answers =
         store.completeAll(
             List.of(
