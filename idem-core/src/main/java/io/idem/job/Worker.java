@@ -82,7 +82,6 @@ public final class Worker implements AutoCloseable {
   private final int refillFloor;
   private final LinkedBlockingQueue<Succeeded> succeeded = new LinkedBlockingQueue<>();
   private final Thread writer;
-  private volatile boolean writerStopping;
   private volatile boolean stopping;
   private volatile boolean draining;
   private @Nullable AutoCloseable subscription;
@@ -433,36 +432,41 @@ public final class Worker implements AutoCloseable {
   /** A handler's success, waiting for the writer. */
   private record Succeeded(Execution execution, @Nullable String result, Duration took) {}
 
+  /** Put last in the writer's queue by {@link #stopWriter}: the writer writes what came before. */
+  private static final Succeeded STOP = new Succeeded(null, null, Duration.ZERO);
+
   /**
    * The writer thread: completes the successes handed to it, all those waiting in one {@link
    * JobStore#completeAll}, until the worker stops and nothing is left.
    */
   private void writeCompletions() {
     List<Succeeded> batch = new ArrayList<>();
-    while (true) {
-      Succeeded first;
+    boolean stop = false;
+    while (!stop) {
       try {
-        first = succeeded.poll(20, TimeUnit.MILLISECONDS);
+        batch.add(succeeded.take());
       } catch (InterruptedException e) {
-        first = null; // not interrupted by the worker; look at the queue and the stop flag again
+        continue; // nobody interrupts the writer; it stops at STOP
       }
-      if (first == null) {
-        if (writerStopping && succeeded.isEmpty()) {
-          return;
-        }
-        continue;
-      }
-      batch.add(first);
       succeeded.drainTo(batch, MAX_COMPLETIONS_PER_WRITE - 1);
-      try {
-        complete(batch);
-      } catch (RuntimeException e) {
-        log.error("job worker {}: writing completions failed", options.workerId(), e);
-        for (Succeeded s : batch) {
-          done(s.execution());
-        }
-      }
+      stop = batch.remove(STOP);
+      write(batch);
       batch.clear();
+    }
+  }
+
+  /** Completes {@code batch}; a failure that is not the store's answer releases their slots. */
+  private void write(List<Succeeded> batch) {
+    if (batch.isEmpty()) {
+      return;
+    }
+    try {
+      complete(batch);
+    } catch (RuntimeException e) {
+      log.error("job worker {}: writing completions failed", options.workerId(), e);
+      for (Succeeded s : batch) {
+        done(s.execution());
+      }
     }
   }
 
@@ -629,14 +633,21 @@ public final class Worker implements AutoCloseable {
     return clean;
   }
 
-  /** Lets the writer write what it holds, then stops it. */
+  /**
+   * Lets the writer write what it holds, then stops it; a success handed over after that (a handler
+   * that ignored the interrupt and returned late) is written here, on the caller's thread.
+   */
   private void stopWriter() {
-    writerStopping = true;
+    succeeded.add(STOP);
     try {
       writer.join(options.lease().toMillis() + 1_000);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    List<Succeeded> late = new ArrayList<>();
+    succeeded.drainTo(late);
+    late.removeIf(x -> x == STOP);
+    write(late);
   }
 
   private void closeSubscription() {
