@@ -14,6 +14,7 @@ import io.idem.job.MaintenanceResult;
 import io.idem.job.PendingSummary;
 import io.idem.job.UniqueConflictException;
 import io.idem.spi.JobClaim;
+import io.idem.spi.JobCompletion;
 import io.idem.spi.JobStore;
 import io.idem.spi.JobTransitions;
 import io.idem.spi.NewJob;
@@ -37,6 +38,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -423,6 +425,43 @@ public final class RedisJobStore implements JobStore {
             Long.toString(token),
             result == null ? "0" : "1",
             result == null ? "" : result));
+  }
+
+  /**
+   * {@inheritDoc} The completions' scripts are sent one after the other without waiting (pipelined
+   * on the store's connection, one round trip), then their answers read in order; each script is
+   * still one atomic step.
+   */
+  @Override
+  public List<Optional<Job>> completeAll(List<JobCompletion> completions) {
+    List<JobCompletion> all = List.copyOf(completions);
+    if (all.size() <= 1) {
+      return all.isEmpty()
+          ? List.of()
+          : List.of(complete(all.get(0).id(), all.get(0).token(), all.get(0).result()));
+    }
+    String now = now();
+    List<CompletableFuture<List<Object>>> sent = new ArrayList<>(all.size());
+    for (JobCompletion c : all) {
+      sent.add(
+          conn.send(
+              RedisScript.JOB_COMPLETE,
+              ScriptOutputType.MULTI,
+              new String[] {jobKey(c.id())},
+              base,
+              now,
+              c.id(),
+              Long.toString(c.token()),
+              c.result() == null ? "0" : "1",
+              c.result() == null ? "" : c.result()));
+    }
+    long deadline = conn.deadline();
+    List<Optional<Job>> out = new ArrayList<>(all.size());
+    for (int k = 0; k < all.size(); k++) {
+      String id = all.get(k).id();
+      out.add(jobOrEmpty(id, conn.awaitUntil("complete of job " + id, sent.get(k), deadline)));
+    }
+    return out;
   }
 
   @Override

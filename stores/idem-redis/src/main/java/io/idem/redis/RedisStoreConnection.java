@@ -231,6 +231,24 @@ final class RedisStoreConnection implements AutoCloseable {
   }
 
   /** Waits for {@code future} until {@code deadlineNanos} ({@link System#nanoTime}). */
+  /** The deadline of a step that starts now: now + the command timeout, in nanoTime. */
+  long deadline() {
+    return System.nanoTime() + commandTimeoutNanos;
+  }
+
+  /**
+   * {@link #eval} started now, its synchronous failures (a closed connection) turned into a failed
+   * future: for commands sent one after the other without waiting, in one round trip.
+   */
+  <T> CompletableFuture<T> send(
+      RedisScript script, ScriptOutputType type, String[] scriptKeys, String... args) {
+    try {
+      return this.<T>eval(script, type, scriptKeys, args).toCompletableFuture();
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
   <T> T awaitUntil(String op, CompletableFuture<T> future, long deadlineNanos) {
     return awaitUntil(op, "", future, deadlineNanos);
   }
