@@ -119,6 +119,7 @@ public abstract class JobCrashContract {
         WorkerOptions.defaults()
             .workerId(workerId)
             .concurrency(8)
+            .prefetch(8) // jobs claimed ahead die with the worker too: recovered by lease
             .lease(LEASE)
             .heartbeatEvery(Duration.ofMillis(400))
             .pollInterval(Duration.ofMillis(200))
