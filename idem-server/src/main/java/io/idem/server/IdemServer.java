@@ -4,6 +4,7 @@ import io.idem.StoreUnavailableException;
 import io.idem.internal.Texts;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import io.javalin.http.HandlerType;
 import io.javalin.http.HttpResponseException;
 import io.javalin.json.JavalinJackson;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -62,6 +63,7 @@ public final class IdemServer implements AutoCloseable {
               jettyProblems.install(c, config.host(), config.port());
             });
     app.before("/v1/*", IdemServer::requireLength);
+    app.before("/v1/*", ctx -> refuseDeclaredTooLarge(ctx, config.maxBodyBytes()));
     app.before("/v1/*", IdemServer::requireWellFormedQuery);
     app.before("/v1/*", this::authenticate);
     app.exception(Problem.class, (e, ctx) -> problem(ctx, e));
@@ -94,19 +96,35 @@ public final class IdemServer implements AutoCloseable {
         404,
         ctx -> {
           if (!"application/problem+json".equals(ctx.res().getContentType())) {
-            problem(ctx, Problem.notFound("no route " + ctx.method() + " " + ctx.path()));
+            if (ctx.method() == HandlerType.INVALID) { // a method Javalin does not know
+              problem(
+                  ctx,
+                  new Problem(
+                      405,
+                      "Method not allowed",
+                      "the method "
+                          + Texts.printable(ctx.req().getMethod())
+                          + " is not supported (GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS)",
+                      "method"));
+            } else {
+              problem(ctx, Problem.notFound("no route " + ctx.method() + " " + ctx.path()));
+            }
           }
         });
     app.error(
         413,
-        ctx ->
+        ctx -> {
+          String type = ctx.res().getContentType();
+          if (type == null || !type.startsWith("application/problem+json")) {
             problem(
                 ctx,
                 new Problem(
                     413,
                     "Content too large",
                     "the request body is larger than " + config.maxBodyBytes() + " bytes",
-                    "body")));
+                    "body"));
+          }
+        });
     for (Routes r : modules()) {
       r.register(app, context);
     }
@@ -181,6 +199,27 @@ public final class IdemServer implements AutoCloseable {
           411,
           "Length required",
           "send the request body with a Content-Length (chunked bodies are not accepted)",
+          "body");
+    }
+  }
+
+  /**
+   * Answers 413 at once to a request whose Content-Length is over the limit, before anything reads
+   * the body (otherwise a client that declared a large body and sent none would wait for the idle
+   * timeout).
+   */
+  private static void refuseDeclaredTooLarge(Context ctx, int maxBodyBytes) {
+    long declared = ctx.req().getContentLengthLong();
+    if (declared > maxBodyBytes) {
+      ctx.header("Connection", "close");
+      throw new Problem(
+          413,
+          "Content too large",
+          "the request body (Content-Length "
+              + declared
+              + ") is larger than "
+              + maxBodyBytes
+              + " bytes",
           "body");
     }
   }

@@ -69,6 +69,9 @@ final class JettyProblems {
     c.jetty.modifyServletContextHandler(h -> h.setErrorHandler(new ProblemErrorHandler()));
     c.jetty.addConnector(
         (server, http) -> {
+          // dispatch when the headers are in, not at the first byte of the body: a request that
+          // declares a body over the limit is then answered 413 at once, even if no body comes
+          http.setDelayDispatchUntilContent(false);
           ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
           connector.setHost(host);
           connector.setPort(port);

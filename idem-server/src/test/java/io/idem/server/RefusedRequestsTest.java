@@ -60,6 +60,20 @@ class RefusedRequestsTest {
         refusal("a path above the root", get("/../etc/passwd"), 400, "uri", "'..'"),
         // Jetty drops such a query parameter (a filter would silently widen): refused instead
         refusal(
+            "an unknown method",
+            "FOO /v1/jobs HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+            405,
+            "method",
+            "the method FOO is not supported"),
+        // declared over the limit and never sent: answered at once, not after the idle timeout
+        refusal(
+            "a body declared larger than the limit",
+            "POST /v1/jobs HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                + "Content-Length: 5000000\r\nConnection: close\r\n\r\n",
+            413,
+            "body",
+            "Content-Length 5000000"),
+        refusal(
             "a malformed percent-encoding in the query",
             get("/v1/jobs?state=%zz"),
             400,
