@@ -77,52 +77,6 @@ public final class ServerContext {
     return backend.opened();
   }
 
-  /**
-   * The request body read as {@code type}.
-   *
-   * @throws Problem 400 naming what is wrong when the body is empty, not JSON, or does not fit
-   */
-  public <T> T body(Context ctx, Class<T> type) {
-    String text = StrictJson.utf8(ctx.bodyAsBytes()); // 400 for bytes that are not UTF-8
-    if (text.isBlank()) {
-      throw Problem.badRequest("body", "the request body must be a JSON object, but was empty");
-    }
-    try {
-      T value =
-          mapper
-              .readerFor(type)
-              .with(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-              .readValue(text);
-      if (value == null) {
-        throw Problem.badRequest("body", "the request body must be a JSON object, but was null");
-      }
-      if (value instanceof JsonNode tree) {
-        StrictJson.requireStorableMembers(tree); // no 1e400 (infinity), no unpaired surrogates
-      }
-      return value;
-    } catch (JsonProcessingException e) {
-      throw Problem.badRequest(fieldOf(e), "malformed request body: " + e.getOriginalMessage());
-    } catch (IllegalArgumentException e) {
-      throw Problem.badRequest("body", e.getMessage() == null ? "bad body" : e.getMessage());
-    }
-  }
-
-  private static String fieldOf(JsonProcessingException e) {
-    if (e instanceof com.fasterxml.jackson.databind.JsonMappingException m
-        && !m.getPath().isEmpty()) {
-      StringBuilder sb = new StringBuilder();
-      for (var ref : m.getPath()) {
-        if (ref.getFieldName() != null) {
-          sb.append(sb.length() == 0 ? "" : ".").append(ref.getFieldName());
-        } else if (ref.getIndex() >= 0) {
-          sb.append('[').append(ref.getIndex()).append(']');
-        }
-      }
-      return sb.length() == 0 ? "body" : sb.toString();
-    }
-    return "body";
-  }
-
   /** Writes {@code body} as JSON with {@code status}. */
   public void json(Context ctx, int status, Object body) {
     ctx.status(status);
