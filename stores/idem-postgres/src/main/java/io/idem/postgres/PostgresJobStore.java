@@ -98,17 +98,17 @@ import org.jspecify.annotations.Nullable;
  *       deadlock_timeout} (1 s by default) and that chunk runs again.
  *   <li><b>claim</b>: one statement, {@code WITH due AS MATERIALIZED (SELECT d.id FROM
  *       unnest(:queues) AS q(queue) CROSS JOIN LATERAL (SELECT id, priority, run_at, created_at
- *       FROM idem_jobs WHERE queue = q.queue AND state IN (0, 1, 4) AND run_at <= :now [AND type =
- *       ANY(:types)] AND (expires_at IS NULL OR expires_at > :now) ORDER BY priority DESC, run_at,
- *       created_at, id LIMIT :limit FOR NO KEY UPDATE SKIP LOCKED) AS d ORDER BY <the same> LIMIT
- *       :limit) UPDATE idem_jobs SET state = 2, attempt = attempt + 1, token = token + 1,
- *       lease_until = :now + lease, worker_id = ? WHERE id IN (SELECT id FROM due) RETURNING *}:
- *       each queue is read in the order of the partial index {@code idem_jobs_due (queue, priority
- *       DESC, run_at, created_at, id) WHERE state IN (0, 1, 4)} and stops after the limit (a single
- *       {@code queue = ANY(:queues)} scan would sort every due job). Rows another claim has locked
- *       are skipped, and a row that changed after the snapshot is checked again on its newest
- *       version, so two claims never return one job. The jobs are returned in {@link
- *       JobTransitions#CLAIM_ORDER}.
+ *       FROM idem_jobs WHERE queue = q.queue AND state IN (0, 1, 4) AND run_at <= :now AND
+ *       (cardinality(:types) = 0 OR type = ANY(:types)) AND (expires_at IS NULL OR expires_at >
+ *       :now) ORDER BY priority DESC, run_at, created_at, id LIMIT :limit FOR NO KEY UPDATE SKIP
+ *       LOCKED) AS d ORDER BY <the same> LIMIT :limit) UPDATE idem_jobs SET state = 2, attempt =
+ *       attempt + 1, token = token + 1, lease_until = :now + lease, worker_id = ? WHERE id IN
+ *       (SELECT id FROM due) RETURNING *}: each queue is read in the order of the partial index
+ *       {@code idem_jobs_due (queue, priority DESC, run_at, created_at, id) WHERE state IN (0, 1,
+ *       4)} and stops after the limit (a single {@code queue = ANY(:queues)} scan would sort every
+ *       due job). Rows another claim has locked are skipped, and a row that changed after the
+ *       snapshot is checked again on its newest version, so two claims never return one job. The
+ *       jobs are returned in {@link JobTransitions#CLAIM_ORDER}.
  *   <li><b>heartbeat</b>, <b>complete</b>, <b>fail</b>: one fenced {@code UPDATE idem_jobs SET ...
  *       WHERE id = ? AND state = 2 AND token = ? [RETURNING *]} each; no row means the token no
  *       longer holds the job. fail sets {@code state = CASE WHEN :retry_at IS NOT NULL AND attempt
@@ -225,7 +225,6 @@ public final class PostgresJobStore implements JobStore {
   private final NamedSql enqueueBulk;
   private final NamedSql completeFenced;
   private final NamedSql claim;
-  private final NamedSql claimTypes;
   private final NamedSql heartbeat;
   private final NamedSql complete;
   private final NamedSql fail;
@@ -250,7 +249,6 @@ public final class PostgresJobStore implements JobStore {
     this.enqueueBulk = load("job.enqueue_bulk", b.schema);
     this.completeFenced = load("job.complete_fenced", b.schema);
     this.claim = load("job.claim", b.schema).customPlans().after(CLAIM_PLANNER_SETTINGS);
-    this.claimTypes = load("job.claim_types", b.schema).customPlans().after(CLAIM_PLANNER_SETTINGS);
     this.heartbeat = load("job.heartbeat", b.schema);
     this.complete = load("job.complete", b.schema);
     this.fail = load("job.fail", b.schema);
@@ -346,19 +344,9 @@ public final class PostgresJobStore implements JobStore {
     Set<String> seenIds = new HashSet<>();
     Set<String> seenKeys = new HashSet<>();
     int from = 0;
-    while (from < all.size()) {
-      int to = from;
-      long chars = 0;
-      while (to < all.size() && to - from < BULK_JOBS) {
-        long weight = weight(all.get(to));
-        if (to > from && chars + weight > BULK_CHARS) {
-          break;
-        }
-        chars += weight;
-        to++;
-      }
-      insertBulk(all.subList(from, to), from, out, seenIds, seenKeys);
-      from = to;
+    for (List<NewJob> chunk : chunks(all, BULK_JOBS, BULK_CHARS)) {
+      insertBulk(chunk, from, out, seenIds, seenKeys);
+      from += chunk.size();
     }
     // the jobs the bulk statements skipped (a conflict), in order, answered by their policies
     List<NewJob> rest = new ArrayList<>();
@@ -470,30 +458,37 @@ public final class PostgresJobStore implements JobStore {
   /** The jobs through job.enqueue, in chunks sent in one round trip each. */
   private List<EnqueueResult> enqueueChunked(List<NewJob> all) {
     List<EnqueueResult> out = new ArrayList<>(all.size());
+    for (List<NewJob> chunk : chunks(all, BATCH_JOBS, BATCH_CHARS)) {
+      out.addAll(
+          db.transaction(
+              "enqueue of " + chunk.size() + " jobs from job " + chunk.get(0).id(),
+              c -> enqueueChunk(c, chunk)));
+    }
+    return out;
+  }
+
+  /**
+   * {@code all} cut, in order, into chunks of at most {@code maxJobs} jobs and about {@code
+   * maxChars} characters of args (a larger job goes alone).
+   */
+  private static List<List<NewJob>> chunks(List<NewJob> all, int maxJobs, long maxChars) {
+    List<List<NewJob>> out = new ArrayList<>();
     int from = 0;
     while (from < all.size()) {
       int to = from;
       long chars = 0;
-      while (to < all.size() && to - from < BATCH_JOBS) {
-        long weight = weight(all.get(to));
-        if (to > from && chars + weight > BATCH_CHARS) {
+      while (to < all.size() && to - from < maxJobs) {
+        long weight = all.get(to).args().length() + 512L;
+        if (to > from && chars + weight > maxChars) {
           break;
         }
         chars += weight;
         to++;
       }
-      List<NewJob> chunk = all.subList(from, to);
-      out.addAll(
-          db.transaction(
-              "enqueue of " + chunk.size() + " jobs from job " + chunk.get(0).id(),
-              c -> enqueueChunk(c, chunk)));
+      out.add(all.subList(from, to));
       from = to;
     }
     return out;
-  }
-
-  private static long weight(NewJob job) {
-    return job.args().length() + 512L;
   }
 
   /** The chunk in one round trip, else statement by statement; in the caller's transaction. */
@@ -620,7 +615,7 @@ public final class PostgresJobStore implements JobStore {
     if (queues.isEmpty() || (!request.types().isEmpty() && types.isEmpty())) {
       return List.of(); // no job has a name with U+0000
     }
-    NamedSql statement = types.isEmpty() ? claim : claimTypes;
+    NamedSql statement = claim;
     Instant now = now();
     // one transaction: the planner settings, then the claim, in one round trip; then COMMIT
     List<Job> jobs =
@@ -635,9 +630,7 @@ public final class PostgresJobStore implements JobStore {
               try (PreparedStatement ps = statement.prepare(c)) {
                 statement.setLong(ps, "now", now.toEpochMilli());
                 statement.setTextArray(ps, "queues", queues);
-                if (!types.isEmpty()) {
-                  statement.setTextArray(ps, "types", types);
-                }
+                statement.setTextArray(ps, "types", types); // empty: any type
                 statement.setInt(ps, "limit", request.limit());
                 statement.setLong(ps, "lease_until", now.plus(request.lease()).toEpochMilli());
                 statement.setText(ps, "worker_id", request.workerId());
@@ -720,10 +713,8 @@ public final class PostgresJobStore implements JobStore {
   @Override
   public List<Optional<Job>> completeAll(List<JobCompletion> completions) {
     List<JobCompletion> all = List.copyOf(completions);
-    if (all.size() <= 1) {
-      return all.isEmpty()
-          ? List.of()
-          : List.of(complete(all.get(0).id(), all.get(0).token(), all.get(0).result()));
+    if (all.isEmpty()) {
+      return List.of();
     }
     for (JobCompletion c : all) {
       if (c.result() != null && PostgresText.hasNul(c.result())) {

@@ -133,7 +133,7 @@ notified AS (
 SELECT i.*, (SELECT count(*) FROM notified) AS notified FROM inserted AS i;
 
 -- name: job.claim
--- Claims up to :limit due jobs of :queues in claim order. Rows locked by another claim (or any
+-- Claims up to :limit due jobs of :queues (and of :types, unless it is empty) in claim order. Rows locked by another claim (or any
 -- other writer) are skipped, never waited for; a row that changed after this statement's snapshot
 -- is checked again on its newest version (READ COMMITTED), so two claims never take one job.
 -- Each queue is read in the order of the index idem_jobs_due (queue, priority DESC, run_at,
@@ -147,30 +147,7 @@ WITH due AS MATERIALIZED (
            FROM {schema}.idem_jobs AS j
           WHERE j.queue = q.queue AND j.state IN (0, 1, 4) AND j.run_at <= :now
             AND (j.expires_at IS NULL OR j.expires_at > :now)
-          ORDER BY j.priority DESC, j.run_at, j.created_at, j.id
-          LIMIT :limit
-            FOR NO KEY UPDATE SKIP LOCKED) AS d
-   ORDER BY d.priority DESC, d.run_at, d.created_at, d.id
-   LIMIT :limit
-)
-UPDATE {schema}.idem_jobs
-   SET state = 2, attempt = attempt + 1, token = token + 1, lease_until = :lease_until,
-       worker_id = :worker_id, result = NULL, updated_at = :now, finished_at = NULL
- WHERE id IN (SELECT id FROM due)
-RETURNING id, type, queue, priority, args, state, attempt, max_attempts, token, run_at,
-          expires_at, timeout_ms, lease_until, worker_id, unique_key, unique_states, result,
-          last_error, created_at, updated_at, finished_at;
-
--- name: job.claim_types
--- job.claim, only jobs of :types.
-WITH due AS MATERIALIZED (
-  SELECT d.id
-    FROM unnest(:queues::text[]) AS q(queue)
-   CROSS JOIN LATERAL (
-         SELECT j.id, j.priority, j.run_at, j.created_at
-           FROM {schema}.idem_jobs AS j
-          WHERE j.queue = q.queue AND j.state IN (0, 1, 4) AND j.run_at <= :now
-            AND (j.expires_at IS NULL OR j.expires_at > :now) AND j.type = ANY(:types)
+            AND (cardinality(:types::text[]) = 0 OR j.type = ANY(:types::text[]))
           ORDER BY j.priority DESC, j.run_at, j.created_at, j.id
           LIMIT :limit
             FOR NO KEY UPDATE SKIP LOCKED) AS d

@@ -94,7 +94,9 @@ class NamedSqlTest {
         List.of(
             "job.enqueue",
             "job.claim",
-            "job.claim_types",
+            "job.enqueue_bulk",
+            "job.complete_fenced",
+            "job.list_key",
             "job.heartbeat",
             "job.complete",
             "job.fail",

@@ -814,7 +814,6 @@ class PostgresJobStoreTest extends JobStoreContract {
   @Test
   void theStatementsAreServedByTheirIndexes() throws Exception {
     assertThat(plan("job.claim")).contains("idem_jobs_due");
-    assertThat(plan("job.claim_types")).contains("idem_jobs_due");
     assertThat(plan("job.pending")).contains("idem_jobs_unique_key");
     assertThat(plan("job.enqueue")).contains("idem_jobs_unique_key").contains("idem_jobs_pkey");
     assertThat(plan("job.holder")).contains("idem_jobs_unique_key");
@@ -863,7 +862,7 @@ class PostgresJobStoreTest extends JobStoreContract {
               + " SELECT 'bulk-' || g, 't', 'default', 0, '{}', 1, 0, 3, 0, g, 'k-' || g, 23, g, g"
               + " FROM generate_series(1, 30000) AS g");
     }
-    NamedSql raw = NamedSql.load(NamedSql.JOBS, "job.claim_types", schema);
+    NamedSql raw = NamedSql.load(NamedSql.JOBS, "job.claim", schema);
     Map<String, String> values =
         Map.of(
             "now", "" + clock.millis(),

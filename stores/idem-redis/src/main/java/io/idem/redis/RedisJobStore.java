@@ -435,10 +435,8 @@ public final class RedisJobStore implements JobStore {
   @Override
   public List<Optional<Job>> completeAll(List<JobCompletion> completions) {
     List<JobCompletion> all = List.copyOf(completions);
-    if (all.size() <= 1) {
-      return all.isEmpty()
-          ? List.of()
-          : List.of(complete(all.get(0).id(), all.get(0).token(), all.get(0).result()));
+    if (all.isEmpty()) {
+      return List.of();
     }
     String now = now();
     List<CompletableFuture<List<Object>>> sent = new ArrayList<>(all.size());

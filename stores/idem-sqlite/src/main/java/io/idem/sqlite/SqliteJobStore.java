@@ -314,10 +314,8 @@ public final class SqliteJobStore implements JobStore {
   @Override
   public List<Optional<Job>> completeAll(List<JobCompletion> completions) {
     List<JobCompletion> all = List.copyOf(completions);
-    if (all.size() <= 1) {
-      return all.isEmpty()
-          ? List.of()
-          : List.of(complete(all.get(0).id(), all.get(0).token(), all.get(0).result()));
+    if (all.isEmpty()) {
+      return List.of();
     }
     return db.inTransaction(
         "complete of " + all.size() + " jobs from job " + all.get(0).id(),
