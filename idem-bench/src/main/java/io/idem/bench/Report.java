@@ -253,10 +253,20 @@ final class Report {
       String target,
       String verdict) {}
 
-  /** Whether a measured figure met its target. */
+  /** Whether a measured figure met its target, judged on its confidence interval. */
   enum Verdict {
+    /** The whole interval clears the target. */
     PASS,
-    MISS
+    /** The interval reaches across the target: neither settled. */
+    WITHIN_ERROR,
+    /** The whole interval misses the target. */
+    MISS,
+    /** The point estimate meets the target but there is no interval to judge it by. */
+    UNPROVEN;
+
+    String text() {
+      return name().replace('_', ' ');
+    }
   }
 
   private final List<Check> checks;
@@ -400,13 +410,21 @@ final class Report {
     }
   }
 
-  /** PASS or MISS, noting when the confidence interval reaches across the target. */
+  /**
+   * The verdict of a figure against its target. PASS only when the whole confidence interval clears
+   * the target; WITHIN ERROR when the interval reaches across it (whichever side the point estimate
+   * is on, which is said in brackets); MISS when the whole interval misses it. A figure with no
+   * interval (one iteration) that meets its target is UNPROVEN, never PASS.
+   */
   static String verdict(boolean met, double value, double error, double target) {
-    String v = (met ? Verdict.PASS : Verdict.MISS).name();
-    if (!Double.isNaN(error) && value - error <= target && target <= value + error) {
-      v += " (within error)";
+    if (Double.isNaN(error)) {
+      return met ? Verdict.UNPROVEN.text() + " (no interval)" : Verdict.MISS.text();
     }
-    return v;
+    if (value - error <= target && target <= value + error) {
+      return Verdict.WITHIN_ERROR.text()
+          + (met ? " (point estimate meets the target)" : " (point estimate misses the target)");
+    }
+    return (met ? Verdict.PASS : Verdict.MISS).text();
   }
 
   private static double relative(double error, double score) {

@@ -28,7 +28,8 @@ import org.openjdk.jmh.util.ListStatistics;
 
 /**
  * Runs the benchmarks of this module with JMH and prints each figure as a ratio against the
- * baseline measured in the same run, with its target and PASS or MISS.
+ * baseline measured in the same run, with its target and verdict (PASS only when the interval
+ * clears the target).
  *
  * <pre>{@code
  * mvn -B -q -pl idem-bench package -Dspotless.check.skip=true

@@ -54,10 +54,31 @@ class ReportTest {
   }
 
   @Test
-  void aVerdictWhoseIntervalReachesTheTargetSaysSo() {
-    assertThat(Report.verdict(true, 4.8, 0.5, 5)).isEqualTo("PASS (within error)");
-    assertThat(Report.verdict(false, 5.2, 0.5, 5)).isEqualTo("MISS (within error)");
+  void aVerdictWhoseIntervalReachesTheTargetIsNoPass() {
+    assertThat(Report.verdict(true, 4.8, 0.5, 5))
+        .isEqualTo("WITHIN ERROR (point estimate meets the target)");
+    assertThat(Report.verdict(false, 5.2, 0.5, 5))
+        .isEqualTo("WITHIN ERROR (point estimate misses the target)");
+    assertThat(Report.verdict(true, 4.0, 0.5, 5)).isEqualTo("PASS");
+    assertThat(Report.verdict(false, 6.0, 0.5, 5)).isEqualTo("MISS");
+  }
+
+  @Test
+  void aFigureWithoutAnIntervalNeverPasses() {
+    assertThat(Report.verdict(true, 4.8, Double.NaN, 5)).isEqualTo("UNPROVEN (no interval)");
     assertThat(Report.verdict(false, 5.2, Double.NaN, 5)).isEqualTo("MISS");
+  }
+
+  @Test
+  void aRowWhoseIntervalCrossesTheTargetSaysWithinErrorNotPass() {
+    List<Row> rows =
+        report.rows(
+            List.of(
+                throughput("SqliteClaimCompleteBenchmark.rawJdbc", 1, 10_000, 10),
+                throughput("SqliteClaimCompleteBenchmark.idemOnce", 1, 8_500, 2_000)));
+
+    assertThat(row(rows, "SqliteClaimCompleteBenchmark.idemOnce").verdict())
+        .isEqualTo("WITHIN ERROR (point estimate meets the target)");
   }
 
   @Test

@@ -550,15 +550,20 @@ public final class JobThroughput {
     return String.format(Locale.ROOT, "%,." + decimals + "f", v);
   }
 
-  /** The median over rounds of {@code contender} in {@code mode}; null when it did not run. */
+  /**
+   * The median over the finished measured rounds of {@code contender} in {@code mode}, with the
+   * number of measured rounds that did not finish; null when no measured round of it finished.
+   */
   static @Nullable Summary summary(List<Result> results, String contender, boolean unique) {
     List<Result> runs = new ArrayList<>();
+    int failed = 0;
     for (Result r : results) {
-      if (r.round() > 0
-          && r.finished()
-          && r.contender().equals(contender)
-          && r.unique() == unique) {
-        runs.add(r);
+      if (r.round() > 0 && r.contender().equals(contender) && r.unique() == unique) {
+        if (r.finished()) {
+          runs.add(r);
+        } else {
+          failed++;
+        }
       }
     }
     if (runs.isEmpty()) {
@@ -571,26 +576,82 @@ public final class JobThroughput {
         contender,
         unique,
         runs.size(),
+        failed,
         median(total),
         total[0],
         total[total.length - 1],
         median(enqueue),
+        enqueue[0],
+        enqueue[enqueue.length - 1],
         median(after));
   }
 
   /**
-   * Median, min and max jobs/s over the rounds; the median enqueue rate and the median rate from
-   * the first execution on.
+   * Median, min and max jobs/s over the finished rounds; the median, min and max enqueue rate and
+   * the median rate from the first execution on; {@code failed} measured rounds did not finish
+   * (they are in none of the figures, and a verdict that leans on them says INCOMPLETE).
    */
   record Summary(
       String contender,
       boolean unique,
       int rounds,
+      int failed,
       double jobsPerSecond,
       double min,
       double max,
       double enqueuePerSecond,
-      double afterFirstPerSecond) {}
+      double enqueueMin,
+      double enqueueMax,
+      double afterFirstPerSecond) {
+
+    /** "3", or "2 (+1 failed)" when rounds did not finish. */
+    String roundsText() {
+      return failed == 0 ? Integer.toString(rounds) : rounds + " (+" + failed + " failed)";
+    }
+  }
+
+  /**
+   * The verdict of a ratio whose range over rounds is [{@code low}, {@code high}] against a
+   * minimum: PASS only when the whole range clears it, WITHIN ERROR when the range reaches across
+   * it, MISS when all of it misses; with fewer than two rounds on a side there is no range, and a
+   * point that meets the target is UNPROVEN. Rounds that did not finish make it INCOMPLETE.
+   */
+  static String rangeVerdict(
+      double point, double low, double high, double min, boolean ranged, String failures) {
+    if (!failures.isEmpty()) {
+      return "INCOMPLETE (" + failures + ")";
+    }
+    if (!ranged) {
+      return point >= min ? "UNPROVEN (one round: no range; run --rounds 3)" : "MISS";
+    }
+    if (low >= min) {
+      return "PASS";
+    }
+    if (high < min) {
+      return "MISS";
+    }
+    return point >= min
+        ? "WITHIN ERROR (the median meets the target; the range over rounds reaches across it)"
+        : "WITHIN ERROR (the median misses the target; the range over rounds reaches across it)";
+  }
+
+  private static String failures(Summary... summaries) {
+    List<String> parts = new ArrayList<>();
+    for (Summary s : summaries) {
+      if (s != null && s.failed() > 0) {
+        parts.add(
+            s.contender()
+                + " "
+                + (s.unique() ? "unique" : "plain")
+                + " failed "
+                + s.failed()
+                + " of "
+                + (s.rounds() + s.failed())
+                + " rounds");
+      }
+    }
+    return String.join(", ", parts);
+  }
 
   static double median(double[] sorted) {
     int n = sorted.length;
@@ -632,7 +693,7 @@ public final class JobThroughput {
                       "",
                       name,
                       unique ? "unique" : "plain",
-                      Integer.toString(s.rounds()),
+                      s.roundsText(),
                       fixed(s.jobsPerSecond(), 0),
                       fixed(s.min(), 0),
                       fixed(s.max(), 0),
@@ -711,6 +772,9 @@ public final class JobThroughput {
                       + ")"));
     } else {
       double ratio = idem.jobsPerSecond() / best.jobsPerSecond();
+      double low = idem.min() / best.max();
+      double high = idem.max() / best.min();
+      boolean ranged = idem.rounds() > 1 && best.rounds() > 1;
       lines.add(
           "target Idem unique >= "
               + fixed(TARGET_RATIO, 1)
@@ -718,8 +782,10 @@ public final class JobThroughput {
               + best.contender()
               + "): "
               + fixed(ratio, 2)
-              + " x -> "
-              + (ratio >= TARGET_RATIO ? "PASS" : "MISS"));
+              + " x"
+              + (ranged ? " (" + fixed(low, 2) + "–" + fixed(high, 2) + " over rounds)" : "")
+              + " -> "
+              + rangeVerdict(ratio, low, high, TARGET_RATIO, ranged, failures(idem, dbs, jr)));
     }
     if (idem == null || idemPlain == null) {
       lines.add(
@@ -730,13 +796,22 @@ public final class JobThroughput {
       // overhead in time: plain rate / unique rate - 1
       double total = idemPlain.jobsPerSecond() / idem.jobsPerSecond() - 1;
       double enqueue = idemPlain.enqueuePerSecond() / idem.enqueuePerSecond() - 1;
+      double low = idemPlain.enqueueMin() / idem.enqueueMax() - 1;
+      double high = idemPlain.enqueueMax() / idem.enqueueMin() - 1;
+      boolean ranged = idem.rounds() > 1 && idemPlain.rounds() > 1;
+      // at most the target: judged as "minus the overhead at least minus the target"
       lines.add(
           "target unique vs plain overhead <= "
               + fixed(TARGET_UNIQUE_OVERHEAD * 100, 0)
               + " %: enqueue "
               + fixed(enqueue * 100, 1)
-              + " % -> "
-              + (enqueue <= TARGET_UNIQUE_OVERHEAD ? "PASS" : "MISS")
+              + " %"
+              + (ranged
+                  ? " (" + fixed(low * 100, 1) + "–" + fixed(high * 100, 1) + " % over rounds)"
+                  : "")
+              + " -> "
+              + rangeVerdict(
+                  -enqueue, -high, -low, -TARGET_UNIQUE_OVERHEAD, ranged, failures(idem, idemPlain))
               + "; enqueue + execute "
               + fixed(total * 100, 1)
               + " % (reported)");
