@@ -36,6 +36,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
@@ -771,14 +772,62 @@ class PostgresJobStoreTest extends JobStoreContract {
       second.retry(j.id());
       await().atMost(Duration.ofSeconds(1)).until(() -> calls.get() == 3);
 
-      second.enqueue(withRun(job("t"), clock.instant().plusSeconds(60), 0, "{}"));
-      Thread.sleep(300);
-      assertThat(calls).as("a job due later wakes nobody").hasValue(3);
+      assertThat(
+              notificationsBeforeMarker(
+                  () ->
+                      second.enqueue(withRun(job("t"), clock.instant().plusSeconds(60), 0, "{}"))))
+          .as("a job due later notifies nobody")
+          .isEmpty();
+      // the marker itself wakes the subscriber: its call comes after any the enqueue caused
+      await().atMost(Duration.ofSeconds(1)).until(() -> calls.get() >= 4);
+      assertThat(calls).as("a job due later wakes nobody").hasValue(4);
       clock.advance(Duration.ofSeconds(60));
       assertThat(second.maintain().promoted()).isEqualTo(1);
-      await().atMost(Duration.ofSeconds(1)).until(() -> calls.get() == 4);
+      await().atMost(Duration.ofSeconds(1)).until(() -> calls.get() == 5);
     }
     assertThat(((PostgresJobStore) store).listening()).isFalse();
+  }
+
+  /**
+   * The notifications on the store's channel caused by {@code action}: a LISTEN connection of the
+   * test's own is opened, the action runs, then a unique marker is sent with NOTIFY; PostgreSQL
+   * delivers notifications in commit order, so all that arrives before the marker came from the
+   * action.
+   */
+  private List<String> notificationsBeforeMarker(Runnable action) throws Exception {
+    String channel = ((PostgresJobStore) store).channel();
+    try (Connection listen = pool.getConnection();
+        Connection notify = pool.getConnection()) {
+      listen.setAutoCommit(true);
+      notify.setAutoCommit(true);
+      try (java.sql.Statement st = listen.createStatement()) {
+        st.execute("LISTEN \"" + channel + "\"");
+      }
+      action.run();
+      String marker = "marker-" + UUID.randomUUID();
+      try (java.sql.PreparedStatement st = notify.prepareStatement("SELECT pg_notify(?, ?)")) {
+        st.setString(1, channel);
+        st.setString(2, marker);
+        st.execute();
+      }
+      org.postgresql.PGConnection pg = listen.unwrap(org.postgresql.PGConnection.class);
+      List<String> before = new ArrayList<>();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (System.nanoTime() < deadline) {
+        org.postgresql.PGNotification[] got = pg.getNotifications(500);
+        for (org.postgresql.PGNotification n :
+            got == null ? new org.postgresql.PGNotification[0] : got) {
+          if (n.getParameter().equals(marker)) {
+            try (java.sql.Statement st = listen.createStatement()) {
+              st.execute("UNLISTEN \"" + channel + "\"");
+            }
+            return before;
+          }
+          before.add(n.getParameter());
+        }
+      }
+      throw new AssertionError("the marker " + marker + " did not come back within 10 s");
+    }
   }
 
   @Test

@@ -283,6 +283,7 @@ class RedisJobConcurrencyTest {
     List<RedisJobStore> two = twoStores(clock);
     RedisJobStore listening = two.get(0);
     RedisJobStore other = two.get(1);
+    String channel = RedisJobStore.keyBase(prefixes.get(prefixes.size() - 1)) + ":wake";
     AtomicInteger wakes = new AtomicInteger();
     List<Thread> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
     Object lock = new Object();
@@ -315,49 +316,133 @@ class RedisJobConcurrencyTest {
               null,
               Set.of(),
               ConflictPolicy.REJECT));
-      Thread.sleep(300);
-      assertThat(wakes.get()).isEqualTo(1);
+      // Nothing was published for it: a marker published after the enqueue returned is the first
+      // message on the channel (Redis delivers one channel's messages in order).
+      assertThat(messagesBeforeMarker(channel, () -> {})).isEmpty();
+      awaitWakes(lock, wakes, 2); // the marker's own wake-up
       clock.advance(Duration.ofSeconds(5));
       assertThat(other.maintain().promoted()).isEqualTo(1);
-      awaitWakes(lock, wakes, 2);
+      awaitWakes(lock, wakes, 3);
 
       List<Job> claimed = other.claim(new JobClaim(List.of("q"), Set.of(), "w", LEASE, 2));
       assertThat(claimed).hasSize(2);
       other.release(claimed.get(0).id(), claimed.get(0).token());
-      awaitWakes(lock, wakes, 3);
+      awaitWakes(lock, wakes, 4);
       other.fail(claimed.get(1).id(), claimed.get(1).token(), "no", null);
       other.retry(claimed.get(1).id());
-      awaitWakes(lock, wakes, 4);
+      awaitWakes(lock, wakes, 5);
+
+      // A closed subscription hears nothing more: a subscription still open on the same store is
+      // the marker that the next wake-up came through (both are called in one pass).
+      AtomicInteger stillOpen = new AtomicInteger();
+      Object openLock = new Object();
+      try (AutoCloseable open =
+          listening.subscribe(
+              () -> {
+                synchronized (openLock) {
+                  stillOpen.incrementAndGet();
+                  openLock.notifyAll();
+                }
+              })) {
+        sub.close();
+        int before = wakes.get();
+        other.enqueue(job("t", "q", null, ConflictPolicy.REJECT));
+        awaitWakes(openLock, stillOpen, 1);
+        assertThat(wakes.get()).isEqualTo(before);
+      }
     } finally {
       sub.close();
     }
     assertThat(threads).allSatisfy(t -> assertThat(t.getName()).startsWith("idem-redis-jobs-wake"));
-    int before = wakes.get();
-    other.enqueue(job("t", "q", null, ConflictPolicy.REJECT));
-    Thread.sleep(300);
-    assertThat(wakes.get()).isEqualTo(before);
   }
 
   @Test
   void aStoreWakesItsOwnSubscribersOnceOnTheCallingThread() throws Exception {
     SettableClock clock = SettableClock.create();
     RedisJobStore store = twoStores(clock).get(0);
-    AtomicInteger wakes = new AtomicInteger();
-    CountDownLatch first = new CountDownLatch(1);
+    String channel = RedisJobStore.keyBase(prefixes.get(prefixes.size() - 1)) + ":wake";
+    // Each call records the thread and the phase it came in: the phase is moved on before each
+    // marker is published, so a call of the store's wake thread names the last marker before it.
+    AtomicInteger phase = new AtomicInteger();
     List<Thread> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<Integer> phases = new java.util.concurrent.CopyOnWriteArrayList<>();
     try (AutoCloseable sub =
         store.subscribe(
             () -> {
               threads.add(Thread.currentThread());
-              wakes.incrementAndGet();
-              first.countDown();
+              phases.add(phase.get());
             })) {
-      store.enqueue(job("t", "q", null, ConflictPolicy.REJECT));
-      assertThat(first.await(5, TimeUnit.SECONDS)).isTrue();
-      Thread.sleep(300); // its own message comes back, and is ignored
+      // its own enqueue: one message on the channel, listeners called at once on this thread
+      assertThat(
+              messagesBeforeMarker(
+                  channel,
+                  () -> store.enqueue(job("t", "q", null, ConflictPolicy.REJECT)),
+                  () -> phase.set(1)))
+          .hasSize(1);
+      assertThat(threads).first().isEqualTo(Thread.currentThread());
+      // Marker 1 is a foreign message: it wakes the listener on the store's thread. The store's
+      // connection receives the channel's messages in order, so by then it has handled its own
+      // message; had it not ignored it, that would be a second call on its thread before marker 2
+      // (one wake-up per pass: once marker 1's call has started, marker 2 queues a new one).
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> has(phases, 1));
+      assertThat(messagesBeforeMarker(channel, () -> {}, () -> phase.set(2))).isEmpty();
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> has(phases, 2));
     }
-    assertThat(wakes.get()).isEqualTo(1);
-    assertThat(threads).containsExactly(Thread.currentThread());
+    assertThat(phases).as("phases of the calls").containsExactly(0, 1, 2);
+    assertThat(threads.subList(1, 3))
+        .allSatisfy(t -> assertThat(t.getName()).startsWith("idem-redis-jobs-wake"));
+  }
+
+  private static boolean has(List<Integer> phases, int phase) {
+    return phases.contains(phase);
+  }
+
+  /**
+   * The messages published on {@code channel} by {@code action}: a subscriber of the test's own is
+   * opened, the action runs, then a unique marker is published; everything the subscriber receives
+   * before the marker came from the action (Redis delivers one channel's messages in order).
+   */
+  private static List<String> messagesBeforeMarker(String channel, Runnable action)
+      throws InterruptedException {
+    return messagesBeforeMarker(channel, action, () -> {});
+  }
+
+  /** As above, with {@code beforeMarker} run just before the marker is published. */
+  private static List<String> messagesBeforeMarker(
+      String channel, Runnable action, Runnable beforeMarker) throws InterruptedException {
+    java.util.concurrent.BlockingQueue<String> got =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+    CountDownLatch subscribed = new CountDownLatch(1);
+    try (io.lettuce.core.pubsub.StatefulRedisPubSubConnection<String, String> observer =
+        RedisTesting.client().connectPubSub(RedisTesting.uri())) {
+      observer.addListener(
+          new io.lettuce.core.pubsub.RedisPubSubAdapter<>() {
+            @Override
+            public void message(String ch, String message) {
+              got.add(message);
+            }
+
+            @Override
+            public void subscribed(String ch, long count) {
+              subscribed.countDown();
+            }
+          });
+      observer.sync().subscribe(channel);
+      assertThat(subscribed.await(10, TimeUnit.SECONDS)).isTrue();
+      action.run();
+      beforeMarker.run();
+      String marker = "marker-" + UUID.randomUUID();
+      RedisTesting.admin().publish(channel, marker);
+      List<String> before = new ArrayList<>();
+      while (true) {
+        String m = got.poll(10, TimeUnit.SECONDS);
+        assertThat(m).as("the marker %s came back within 10 s", marker).isNotNull();
+        if (m.equals(marker)) {
+          return before;
+        }
+        before.add(m);
+      }
+    }
   }
 
   private static void awaitWakes(Object lock, AtomicInteger wakes, int n)
