@@ -22,13 +22,15 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Opens each tenant's stores on the configured backend, once, and closes them all at the end:
+ * Opens each tenant's stores on the configured backend, once, and closes them all at the end. Each
+ * tenant has its own {@linkplain TenantNamespace namespace}, never another tenant's:
  *
  * <ul>
- *   <li>SQLITE: one file per tenant, {@code <dataDir>/<tenant>.db};
- *   <li>POSTGRES: one schema per tenant, {@code idem_<tenant>}, through one pool;
- *   <li>REDIS: one key prefix per tenant, {@code idem:<tenant>}, through one client;
- *   <li>TIERED: PostgreSQL as above, with idempotency records cached in Redis.
+ *   <li>SQLITE: one file per tenant, {@code <dataDir>/<namespace>.db};
+ *   <li>POSTGRES: one schema per tenant, {@code idem_<namespace>}, through one pool;
+ *   <li>REDIS: one key prefix per tenant, {@code idem:<namespace>}, through one client;
+ *   <li>TIERED: PostgreSQL as above, with idempotency records cached in Redis under {@code
+ *       idem-cache:<namespace>}.
  * </ul>
  *
  * Thread-safe.
@@ -82,7 +84,8 @@ final class Backend implements AutoCloseable {
   private TenantStores open(String tenant) {
     switch (config.store()) {
       case SQLITE -> {
-        SqliteDatabase db = SqliteDatabase.open(config.dataDir().resolve(tenant + ".db"));
+        SqliteDatabase db =
+            SqliteDatabase.open(TenantNamespace.sqliteFile(config.dataDir(), tenant));
         return new TenantStores(
             tenant,
             db.idempotencyStore(),
@@ -93,12 +96,12 @@ final class Backend implements AutoCloseable {
             List.of(db));
       }
       case POSTGRES, TIERED -> {
-        String schema = "idem_" + tenant.replace('-', '_');
+        String schema = TenantNamespace.postgresSchema(tenant);
         IdempotencyStore records = PostgresIdempotencyStore.builder(pool).schema(schema).build();
         if (config.store() == ServerConfig.StoreKind.TIERED) {
           records =
               TieredIdempotencyStore.builder(records, config.redisUrl())
-                  .prefix("idem-cache:" + tenant)
+                  .prefix(TenantNamespace.cachePrefix(tenant))
                   .build();
         }
         PostgresJobStore jobs = PostgresJobStore.builder(pool).schema(schema).build();
@@ -113,7 +116,7 @@ final class Backend implements AutoCloseable {
       }
       case REDIS -> {
         RedisURI uri = RedisURI.create(config.redisUrl());
-        String prefix = "idem:" + tenant;
+        String prefix = TenantNamespace.redisPrefix(tenant);
         RedisJobStore jobs = RedisJobStore.builder(redis, uri).prefix(prefix).build();
         RedisIdempotencyStore records =
             RedisIdempotencyStore.builder(redis, uri).prefix(prefix).build();

@@ -80,7 +80,7 @@ final class JobsCommand implements Callable<Integer> {
       }
       ServerConfig config = storeOptions.config();
       if (config.store() == ServerConfig.StoreKind.SQLITE) {
-        Path file = config.dataDir().resolve(tenant + ".db");
+        Path file = TenantNamespace.sqliteFile(config.dataDir(), tenant);
         if (!Files.exists(file)) {
           err().println("no jobs store of tenant '" + tenant + "': " + file + " does not exist");
           return 1;

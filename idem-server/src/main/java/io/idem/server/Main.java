@@ -6,7 +6,9 @@ import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code idem}: the command line. {@code idem serve} starts the server; {@code idem jobs ...}
@@ -73,6 +75,8 @@ public final class Main implements Callable<Integer> {
       })
   static final class Serve implements Callable<Integer> {
 
+    @Spec CommandSpec spec;
+
     @Option(
         names = "--host",
         defaultValue = "${env:IDEM_HOST:-127.0.0.1}",
@@ -104,7 +108,15 @@ public final class Main implements Callable<Integer> {
         }
         b.apiKey(kv.substring(0, eq), kv.substring(eq + 1));
       }
-      IdemServer server = IdemServer.start(b.build());
+      ServerConfig config;
+      try {
+        config = b.build();
+      } catch (IllegalArgumentException e) { // a bad configuration: one line, nothing started
+        spec.commandLine().getErr().println(e.getMessage());
+        spec.commandLine().getErr().flush();
+        return 2;
+      }
+      IdemServer server = IdemServer.start(config);
       System.out.println("idem serving on " + server.baseUrl() + " (Ctrl-C to stop)");
       CountDownLatch stop = new CountDownLatch(1);
       Runtime.getRuntime()

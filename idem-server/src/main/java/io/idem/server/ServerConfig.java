@@ -18,7 +18,8 @@ import org.jspecify.annotations.Nullable;
  * @param postgresUrl JDBC URL for POSTGRES and TIERED
  * @param redisUrl {@code redis://host:port} for REDIS and TIERED
  * @param apiKeys API key to tenant; empty: no authentication, every request is tenant {@value
- *     #DEFAULT_TENANT} (for a laptop, not for a network)
+ *     #DEFAULT_TENANT} (for a laptop, not for a network); two tenants whose namespaces (their file,
+ *     schema and prefix names) would be the same are refused
  * @param maxBodyBytes the largest request body; default 1 MiB
  */
 public record ServerConfig(
@@ -74,6 +75,7 @@ public record ServerConfig(
       }
       requireTenant(e.getValue());
     }
+    TenantNamespace.requireDistinct(apiKeys.values());
     if (maxBodyBytes < 1024) {
       throw new IllegalArgumentException(
           "maxBodyBytes must be at least 1024, but was " + maxBodyBytes);

@@ -3,16 +3,20 @@ package io.idem.server;
 import static io.idem.server.TenantApi.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.idem.server.ServerConfig.StoreKind;
+import io.idem.server.TestBackends.TenantPair;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Tenant A cannot read, complete, release or even detect tenant B's records, trackers and locks:
- * the same names in A and B are independent, and B's items answer A exactly as absent ones do.
+ * the same names in A and B are independent, and B's items answer A exactly as absent ones do. On
+ * every backend (SQLite, PostgreSQL, Redis, tiered), with tenants whose names differ only by '-'
+ * and '_' (short names, and long ones whose namespaces are told apart by their hash).
  */
 class TenantIsolationTest {
 
@@ -23,16 +27,15 @@ class TenantIsolationTest {
   private IdemServer server;
   private TenantApi a;
   private TenantApi b;
+  private String tenantA;
 
-  @BeforeEach
-  void start() {
+  private void start(StoreKind store, TenantPair tenants) {
+    tenantA = tenants.a();
     server =
         IdemServer.start(
-            ServerConfig.builder()
-                .port(0)
-                .dataDir(dir)
-                .apiKey(KEY_A, "acme")
-                .apiKey(KEY_B, "beta")
+            TestBackends.config(store, dir)
+                .apiKey(KEY_A, tenants.a())
+                .apiKey(KEY_B, tenants.b())
                 .build());
     a = new TenantApi(server, KEY_A);
     b = new TenantApi(server, KEY_B);
@@ -40,7 +43,9 @@ class TenantIsolationTest {
 
   @AfterEach
   void stop() {
-    server.close();
+    if (server != null) {
+      server.close();
+    }
   }
 
   /** The answer without what names the item, to compare B's items with absent ones. */
@@ -52,8 +57,10 @@ class TenantIsolationTest {
     return r.status() + " " + body.replaceAll("\\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z", "<time>");
   }
 
-  @Test
-  void recordsOfBAreAbsentForA() throws Exception {
+  @ParameterizedTest(name = "{0}, {1}")
+  @MethodSource("io.idem.server.TestBackends#backendsAndPairs")
+  void recordsOfBAreAbsentForA(StoreKind store, TenantPair tenants) throws Exception {
+    start(store, tenants);
     long tb =
         b.post("/v1/records/claim", json(Map.of("key", "only-b", "payload", 1)))
             .expect(201)
@@ -94,12 +101,14 @@ class TenantIsolationTest {
         .isEqualTo("b's");
     assertThat(a.get("/v1/records/only-b").expect(200).body().path("result").asText())
         .isEqualTo("a's");
-    assertThat(server.context().metrics().recent("acme"))
-        .allSatisfy(e -> assertThat(e.tenant()).isEqualTo("acme"));
+    assertThat(server.context().metrics().recent(tenantA))
+        .allSatisfy(e -> assertThat(e.tenant()).isEqualTo(tenantA));
   }
 
-  @Test
-  void trackersOfBAreEmptyForA() throws Exception {
+  @ParameterizedTest(name = "{0}, {1}")
+  @MethodSource("io.idem.server.TestBackends#backendsAndPairs")
+  void trackersOfBAreEmptyForA(StoreKind store, TenantPair tenants) throws Exception {
+    start(store, tenants);
     b.put("/v1/trackers/user:1/saved/x").expect(200);
     assertThat(shape(a.get("/v1/trackers/user:1/saved"), "saved"))
         .isEqualTo(shape(a.get("/v1/trackers/user:1/never"), "never"));
@@ -123,8 +132,10 @@ class TenantIsolationTest {
         .isEqualTo("[\"y\"]");
   }
 
-  @Test
-  void locksOfBAreFreeForA() throws Exception {
+  @ParameterizedTest(name = "{0}, {1}")
+  @MethodSource("io.idem.server.TestBackends#backendsAndPairs")
+  void locksOfBAreFreeForA(StoreKind store, TenantPair tenants) throws Exception {
+    start(store, tenants);
     String body = json(Map.of("owner", "b-host", "lease", "PT1M"));
     long tb =
         b.post("/v1/locks/L/acquire", body, Map.of("Idempotency-Key", "same-key"))
@@ -156,8 +167,10 @@ class TenantIsolationTest {
         .containsExactly("a-host");
   }
 
-  @Test
-  void withoutAKeyNothingIsReadOrWritten() throws Exception {
+  @ParameterizedTest(name = "{0}, {1}")
+  @MethodSource("io.idem.server.TestBackends#backendsAndPairs")
+  void withoutAKeyNothingIsReadOrWritten(StoreKind store, TenantPair tenants) throws Exception {
+    start(store, tenants);
     TenantApi none = new TenantApi(server, "not-a-key-0123456789");
     none.post("/v1/records/claim", json(Map.of("key", "k"))).problem(401, null);
     none.put("/v1/trackers/global/t/x").problem(401, null);
