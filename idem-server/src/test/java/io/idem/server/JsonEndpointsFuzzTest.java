@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.idem.spi.IdempotencyStore;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -25,8 +26,11 @@ import org.junit.jupiter.api.io.TempDir;
  * routes are there): truncated JSON, wrong types, huge numbers, 10,000 levels of nesting, 2 MB
  * strings, invalid UTF-8, nulls, arrays instead of objects, unknown and long fields, control
  * characters. Each is answered 400 (413 for a body over the limit) as problem+json, the server
- * stays up, and nothing is written: the records, locks and jobs the valid bodies would change are
- * as they were.
+ * stays up, and nothing is written: every row of the tenant's store (read from its SQLite file, not
+ * through the server) is as it was, no Idempotency-Key sent has a stored reply, no job of the
+ * types, queues and unique keys sent exists, and the records, locks and jobs the valid bodies would
+ * change are as they were. The control at the end sends the valid bodies, which do write: the same
+ * checks then see it.
  *
  * <p>Each endpoint has a valid body that would change something (claim a fresh key, complete the
  * held record, release the held lock, enqueue a job, ...); every case breaks that body in one way
@@ -36,6 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
 class JsonEndpointsFuzzTest {
 
   static final String KEY = "key-a-0123456789abcdef";
+  static final String TENANT = "acme";
 
   @TempDir static Path dir;
   static IdemServer server;
@@ -80,6 +85,12 @@ class JsonEndpointsFuzzTest {
   private static final List<Endpoint> ENDPOINTS = new ArrayList<>();
   private static final Map<String, JsonNode> BEFORE = new LinkedHashMap<>();
 
+  /** Every row of the tenant's store before the fuzz. */
+  private static Map<String, List<String>> storeBefore = Map.of();
+
+  /** Every Idempotency-Key sent with a broken body: (path, key). */
+  private static final List<String[]> IDEMPOTENCY_KEYS_SENT = new ArrayList<>();
+
   private static long recordToken;
   private static long lockToken;
   private static @Nullable String jobId;
@@ -89,7 +100,7 @@ class JsonEndpointsFuzzTest {
   @BeforeAll
   static void start() throws Exception {
     server =
-        IdemServer.start(ServerConfig.builder().port(0).dataDir(dir).apiKey(KEY, "acme").build());
+        IdemServer.start(ServerConfig.builder().port(0).dataDir(dir).apiKey(KEY, TENANT).build());
     api = new TenantApi(server, KEY);
 
     recordToken =
@@ -107,7 +118,9 @@ class JsonEndpointsFuzzTest {
     if (api.get("/v1/jobs/stats").status() == 200) {
       api.post("/v1/jobs", "{\"type\":\"fz.run\",\"queue\":\"fz-run\"}").expect(201);
       JsonNode claimed =
-          api.post("/v1/workers/claim", "{\"queues\":[\"fz-run\"],\"workerId\":\"fz-w\"}")
+          api.post(
+                  "/v1/workers/claim",
+                  "{\"queues\":[\"fz-run\"],\"workerId\":\"fz-w\",\"lease\":\"PT1H\"}")
               .expect(200)
               .body()
               .path("jobs")
@@ -117,6 +130,7 @@ class JsonEndpointsFuzzTest {
       ENDPOINTS.addAll(jobEndpoints());
     }
     snapshot(BEFORE);
+    storeBefore = StoreContents.of(dir, TENANT);
   }
 
   @AfterAll
@@ -471,25 +485,82 @@ class JsonEndpointsFuzzTest {
     snapshot(after);
     assertThat(after).isEqualTo(BEFORE);
 
-    // the control: the unbroken bodies pass validation (and now do write)
+    // nothing written: not a row of the store, not a reply of an Idempotency-Key, not a job
+    Map<String, List<String>> storeAfter = StoreContents.of(dir, TENANT);
+    assertThat(storeAfter)
+        .as(
+            "the rows of the store (per table: before %s, after %s)",
+            StoreContents.counts(storeBefore), StoreContents.counts(storeAfter))
+        .isEqualTo(storeBefore);
+    assertThat(IDEMPOTENCY_KEYS_SENT).hasSizeGreaterThan(ENDPOINTS.size() * 20);
+    assertThat(storedReplies(IDEMPOTENCY_KEYS_SENT))
+        .as("stored replies of refused requests")
+        .isEmpty();
+    assertThat(jobsNamedByTheBodies()).as("jobs of the types, queues and keys sent").isEmpty();
+
+    // the control: the unbroken bodies pass validation, and now do write, which the same checks see
+    List<String[]> controlKeys = new ArrayList<>();
     for (Endpoint e : ENDPOINTS) {
-      TenantApi.Answer a =
-          api.post(
-              e.path(),
-              e.valid().toString(),
-              Map.of("Idempotency-Key", UUID.randomUUID().toString()));
+      String key = UUID.randomUUID().toString();
+      controlKeys.add(new String[] {e.path(), key});
+      TenantApi.Answer a = api.post(e.path(), e.valid().toString(), Map.of("Idempotency-Key", key));
       assertThat(a.status())
           .as("%s with its valid body -> %s", e, a.raw().body())
           .satisfiesAnyOf(
               s -> assertThat(s).isBetween(200, 299), s -> assertThat(s).isEqualTo(409));
     }
     assertThat(api.get("/v1/records/fz-new").expect(200).text("state")).isEqualTo("in_progress");
+    assertThat(StoreContents.of(dir, TENANT)).isNotEqualTo(storeBefore);
+    assertThat(storedReplies(controlKeys)).contains("POST /v1/locks/fz-free/acquire");
+    if (jobId != null) {
+      assertThat(storedReplies(controlKeys)).contains("POST /v1/jobs", "POST /v1/jobs/batch");
+      assertThat(jobsNamedByTheBodies()).isNotEmpty();
+    }
+  }
+
+  /** The requests among {@code sent} (path, Idempotency-Key) whose reply the tenant stored. */
+  private static List<String> storedReplies(List<String[]> sent) {
+    IdempotencyStore records = server.context().tenantNamed(TENANT).idempotencyStore();
+    List<String> stored = new ArrayList<>();
+    for (String[] s : sent) {
+      if (records.get(ServerContext.idempotencyRecordKey("POST", s[0], s[1])).isPresent()) {
+        stored.add("POST " + s[0]);
+      }
+    }
+    return stored;
+  }
+
+  /**
+   * The jobs, found through the API, of the type, queue and unique key the job bodies name: none
+   * before the control (the setup's job is of another type, queue and key).
+   */
+  private static List<String> jobsNamedByTheBodies() throws Exception {
+    List<String> found = new ArrayList<>();
+    if (jobId == null) {
+      return found;
+    }
+    for (String query : List.of("type=fz.type", "queue=fz-q")) {
+      api.get("/v1/jobs?limit=100&" + query)
+          .expect(200)
+          .body()
+          .path("jobs")
+          .forEach(j -> found.add(query + ": " + j.path("id").asText()));
+    }
+    JsonNode pending = api.get("/v1/jobs/pending?uniqueKey=fz.type:key%3Dfz-u").expect(200).body();
+    for (String state : List.of("running", "scheduled", "queued")) {
+      if (pending.path(state).asLong() != 0) {
+        found.add("pending " + state + ": " + pending);
+      }
+    }
+    return found;
   }
 
   private static @Nullable String check(Case c, Random random) throws Exception {
     Map<String, String> headers = new HashMap<>();
     if (c.endpoint().needsKey() || random.nextBoolean()) {
-      headers.put("Idempotency-Key", UUID.randomUUID().toString());
+      String key = UUID.randomUUID().toString();
+      headers.put("Idempotency-Key", key);
+      IDEMPOTENCY_KEYS_SENT.add(new String[] {c.endpoint().path(), key});
     }
     TenantApi.Answer a;
     try {

@@ -34,7 +34,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Requests that Jetty refuses before Javalin routes them (sent as raw bytes over a loopback socket,
  * since an HTTP client would not send them): every answer is problem+json naming what was bad,
- * never Jetty's HTML page or a stack trace, and the server keeps answering.
+ * never Jetty's HTML page or a stack trace, the server keeps answering, and nothing is written:
+ * every row of the store (read from its SQLite file) is as it was before.
  */
 class RefusedRequestsTest {
 
@@ -42,8 +43,25 @@ class RefusedRequestsTest {
   private static IdemServer server;
 
   @BeforeAll
-  static void start() {
+  static void start() throws Exception {
     server = IdemServer.start(ServerConfig.builder().port(0).dataDir(dir).build());
+    // opens the store of the tenant every request here is (no API keys), so that it can be read
+    HttpResponse<String> r = ServerTesting.get(server, "/v1/jobs/stats", Map.of());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+  }
+
+  /** Every row of the store. */
+  private static Map<String, List<String>> store() {
+    return StoreContents.of(dir, ServerConfig.DEFAULT_TENANT);
+  }
+
+  private static void assertNothingWritten(Map<String, List<String>> before) {
+    Map<String, List<String>> after = store();
+    assertThat(after)
+        .as(
+            "the rows of the store (per table: before %s, after %s)",
+            StoreContents.counts(before), StoreContents.counts(after))
+        .isEqualTo(before);
   }
 
   @AfterAll
@@ -155,6 +173,7 @@ class RefusedRequestsTest {
   void aRefusedRequestIsAProblemNamingWhatWasBad(
       String name, String request, int status, @Nullable String field, String detail)
       throws Exception {
+    Map<String, List<String>> before = store();
     Answer a = send(request);
 
     assertThat(a.status).as(a.toString()).isEqualTo(status);
@@ -166,10 +185,12 @@ class RefusedRequestsTest {
       assertThat(a.json().path("field").asText()).as(a.toString()).isEqualTo(field);
     }
     assertUp();
+    assertNothingWritten(before);
   }
 
   @Test
   void ambiguousPathsReachRoutingAndAre404Problems() throws Exception {
+    Map<String, List<String>> before = store();
     for (String path : List.of("/v1/jobs/%2e%2e/x", "/v1/jobs/a%2Fb", "/v1//jobs", "/v1\\jobs")) {
       Answer a = send(get(path));
       assertThat(a.status).as(a.toString()).isEqualTo(404);
@@ -177,6 +198,7 @@ class RefusedRequestsTest {
       assertThat(a.json().path("instance").asText()).isEqualTo(path);
     }
     assertUp();
+    assertNothingWritten(before);
   }
 
   @Test
@@ -206,23 +228,30 @@ class RefusedRequestsTest {
 
   @Test
   void theServerKeepsAnsweringWhileRefusingFromSeveralConnections() throws Exception {
-    List<String> requests = new ArrayList<>();
-    refused().forEach(a -> requests.add((String) a.get()[1]));
+    Map<String, List<String>> before = store();
+    List<Object[]> requests = new ArrayList<>(); // (name, request, status)
+    refused().forEach(a -> requests.add(a.get()));
     ExecutorService pool = Executors.newFixedThreadPool(4);
     try {
-      List<Future<Integer>> answers = new ArrayList<>();
+      List<Future<Answer>> answers = new ArrayList<>();
+      List<Object[]> sent = new ArrayList<>();
       for (int round = 0; round < 3; round++) {
-        for (String r : requests) {
-          answers.add(pool.submit(() -> send(r).status));
+        for (Object[] r : requests) {
+          answers.add(pool.submit(() -> send((String) r[1])));
+          sent.add(r);
         }
       }
-      for (Future<Integer> f : answers) {
-        assertThat(f.get(30, TimeUnit.SECONDS)).isBetween(400, 599);
+      for (int i = 0; i < answers.size(); i++) {
+        Answer a = answers.get(i).get(30, TimeUnit.SECONDS);
+        int status = (Integer) sent.get(i)[2];
+        assertThat(a.status).as("%s: %s", sent.get(i)[0], a).isEqualTo(status);
+        assertProblem(a, status);
       }
     } finally {
       pool.shutdownNow();
     }
     assertUp();
+    assertNothingWritten(before);
     DashboardTesting.enqueue(server, Map.of(), "still-up");
   }
 
