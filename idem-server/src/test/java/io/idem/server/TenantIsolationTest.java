@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.idem.server.ServerConfig.StoreKind;
 import io.idem.server.TestBackends.TenantPair;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
@@ -80,10 +81,18 @@ class TenantIsolationTest {
                     json(Map.of("key", "never", "token", tb, "result", "stolen"))),
                 "never"))
         .startsWith("409");
-    a.post("/v1/records/fail", json(Map.of("key", "only-b", "token", tb, "error", "x")))
-        .problem(409, null);
-    a.post("/v1/records/extend", json(Map.of("key", "only-b", "token", tb, "lease", "PT1H")))
-        .problem(409, null);
+    for (String route : new String[] {"fail", "extend"}) {
+      Map<String, Object> rest =
+          route.equals("fail") ? Map.of("error", "x") : Map.of("lease", "PT1H");
+      Map<String, Object> ofB = new HashMap<>(rest);
+      ofB.putAll(Map.of("key", "only-b", "token", tb));
+      Map<String, Object> ofNever = new HashMap<>(rest);
+      ofNever.putAll(Map.of("key", "never", "token", tb));
+      assertThat(shape(a.post("/v1/records/" + route, json(ofB)), "only-b"))
+          .as(route)
+          .isEqualTo(shape(a.post("/v1/records/" + route, json(ofNever)), "never"))
+          .startsWith("409");
+    }
     // a claim of the same key in A is A's own: it does not see B's claim or payload
     long ta =
         a.post("/v1/records/claim", json(Map.of("key", "only-b", "payload", "other")))
@@ -138,27 +147,38 @@ class TenantIsolationTest {
     start(store, tenants);
     String body = json(Map.of("owner", "b-host", "lease", "PT1M"));
     long tb =
-        b.post("/v1/locks/L/acquire", body, Map.of("Idempotency-Key", "same-key"))
+        b.post("/v1/locks/lock-of-b/acquire", body, Map.of("Idempotency-Key", "same-key"))
             .expect(200)
             .number("token");
 
-    assertThat(shape(a.get("/v1/locks/L"), "L")).isEqualTo(shape(a.get("/v1/locks/M"), "M"));
-    a.get("/v1/locks/L").problem(404, null);
+    // A cannot see it, release or extend it with B's token: each answer is that of a lock never
+    // used
+    assertThat(shape(a.get("/v1/locks/lock-of-b"), "lock-of-b"))
+        .isEqualTo(shape(a.get("/v1/locks/lock-unused"), "lock-unused"))
+        .startsWith("404");
     assertThat(a.get("/v1/locks").expect(200).body().path("locks").size()).isZero();
-    a.post("/v1/locks/L/release", json(Map.of("token", tb))).problem(409, null);
-    a.post("/v1/locks/L/extend", json(Map.of("token", tb, "lease", "PT1H"))).problem(409, null);
+    for (String[] route :
+        new String[][] {
+          {"release", json(Map.of("token", tb))},
+          {"extend", json(Map.of("token", tb, "lease", "PT1H"))}
+        }) {
+      assertThat(shape(a.post("/v1/locks/lock-of-b/" + route[0], route[1]), "lock-of-b"))
+          .as(route[0])
+          .isEqualTo(shape(a.post("/v1/locks/lock-unused/" + route[0], route[1]), "lock-unused"))
+          .startsWith("409");
+    }
 
     // the same Idempotency-Key in A is A's own request: it runs, and A gets its own lock
     TenantApi.Answer mine =
         a.post(
-                "/v1/locks/L/acquire",
+                "/v1/locks/lock-of-b/acquire",
                 json(Map.of("owner", "a-host", "lease", "PT1M")),
                 Map.of("Idempotency-Key", "same-key"))
             .expect(200);
     assertThat(mine.header("Idempotent-Replayed")).isNull();
     assertThat(mine.text("owner")).isEqualTo("a-host");
 
-    TenantApi.Answer holderB = b.get("/v1/locks/L").expect(200);
+    TenantApi.Answer holderB = b.get("/v1/locks/lock-of-b").expect(200);
     assertThat(holderB.text("owner")).isEqualTo("b-host");
     assertThat(holderB.number("token")).isEqualTo(tb);
     assertThat(b.get("/v1/locks").expect(200).body().path("locks").findValuesAsText("owner"))
@@ -175,7 +195,7 @@ class TenantIsolationTest {
     none.post("/v1/records/claim", json(Map.of("key", "k"))).problem(401, null);
     none.put("/v1/trackers/global/t/x").problem(401, null);
     none.post(
-            "/v1/locks/L/acquire",
+            "/v1/locks/lock-of-b/acquire",
             json(Map.of("owner", "o", "lease", "PT1M")),
             Map.of("Idempotency-Key", "k"))
         .problem(401, null);
