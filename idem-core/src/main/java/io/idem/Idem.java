@@ -71,6 +71,7 @@ public final class Idem implements AutoCloseable {
   private final IdempotencyStore store;
   private final boolean readBeforeClaim;
   private final Clock clock;
+  private final Ticker ticker;
   private final IdemPolicy defaultPolicy;
   private final TtlCategories ttls;
   private final ResultCodec codec;
@@ -83,7 +84,7 @@ public final class Idem implements AutoCloseable {
    */
   private final ConcurrentHashMap<String, Heartbeat> running = new ConcurrentHashMap<>();
 
-  /** System.nanoTime() of the next scheduled heartbeat sweep; Long.MAX_VALUE when none is. */
+  /** The ticker's reading of the next scheduled heartbeat sweep; Long.MAX_VALUE when none is. */
   private final java.util.concurrent.atomic.AtomicLong sweepAt =
       new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
 
@@ -91,6 +92,7 @@ public final class Idem implements AutoCloseable {
     this.store = b.store;
     this.readBeforeClaim = b.store.readBeforeClaim();
     this.clock = b.clock;
+    this.ticker = b.ticker;
     this.defaultPolicy = b.policy;
     this.ttls = b.ttls;
     this.codec = b.codec;
@@ -322,9 +324,9 @@ public final class Idem implements AutoCloseable {
             if (policy.onInProgress().rejects()) {
               throw new InProgressException(k, r.leaseUntil(), r.attempt(), "");
             }
-            deadline = System.nanoTime() + policy.onInProgress().maxWait().toNanos();
+            deadline = ticker.nanos() + policy.onInProgress().maxWait().toNanos();
           }
-          long remaining = deadline - System.nanoTime();
+          long remaining = deadline - ticker.nanos();
           if (remaining <= 0) {
             throw new InProgressException(
                 k,
@@ -369,7 +371,7 @@ public final class Idem implements AutoCloseable {
     String k = key.value();
     long token = claimed.token();
     Heartbeat heartbeat = startHeartbeat(key, claimed, policy);
-    long start = System.nanoTime();
+    long start = ticker.nanos();
     try {
       T value;
       try {
@@ -477,7 +479,7 @@ public final class Idem implements AutoCloseable {
       } catch (StoreUnavailableException e) {
         retried = true;
         long deadline = heartbeat.heldSince + lease.toNanos() - lease.toNanos() / 5;
-        long left = deadline - System.nanoTime();
+        long left = deadline - ticker.nanos();
         if (left <= 0) {
           throw e;
         }
@@ -549,7 +551,8 @@ public final class Idem implements AutoCloseable {
    */
   private Heartbeat startHeartbeat(IdempotencyKey key, IdempotencyRecord claimed, IdemPolicy p) {
     Duration every = p.heartbeat();
-    Heartbeat hb = new Heartbeat(key, claimed, p.lease(), every == null ? 0 : every.toNanos());
+    Heartbeat hb =
+        new Heartbeat(key, claimed, p.lease(), every == null ? 0 : every.toNanos(), ticker.nanos());
     running.put(key.value(), hb);
     if (hb.everyNanos > 0) {
       scheduleSweepBy(hb.nextBeat);
@@ -557,6 +560,11 @@ public final class Idem implements AutoCloseable {
     return hb;
   }
 
+  /**
+   * Schedules a sweep for when the ticker reads {@code at}: after {@code at} less the reading now,
+   * in real time. On the system ticker the sweep then finds the beat due; on a ticker that moved
+   * less (a test's settable one), it finds it not yet due and looks again after what is left.
+   */
   private void scheduleSweepBy(long at) {
     while (true) {
       long current = sweepAt.get();
@@ -565,8 +573,7 @@ public final class Idem implements AutoCloseable {
       }
       if (sweepAt.compareAndSet(current, at)) {
         try {
-          scheduler.schedule(
-              this::sweep, Math.max(0, at - System.nanoTime()), TimeUnit.NANOSECONDS);
+          scheduler.schedule(this::sweep, Math.max(0, at - ticker.nanos()), TimeUnit.NANOSECONDS);
         } catch (java.util.concurrent.RejectedExecutionException closed) {
           // Idem is closed: no more heartbeats
         }
@@ -582,9 +589,9 @@ public final class Idem implements AutoCloseable {
       if (hb.stopped || hb.everyNanos == 0) {
         continue;
       }
-      if (hb.nextBeat - System.nanoTime() <= 0) {
+      if (hb.nextBeat - ticker.nanos() <= 0) {
         beat(hb);
-        hb.nextBeat = System.nanoTime() + hb.everyNanos;
+        hb.nextBeat = ticker.nanos() + hb.everyNanos;
       }
       if (!hb.stopped && (next == Long.MAX_VALUE || hb.nextBeat - next < 0)) {
         next = hb.nextBeat;
@@ -597,7 +604,7 @@ public final class Idem implements AutoCloseable {
 
   private void beat(Heartbeat hb) {
     try {
-      long asked = System.nanoTime();
+      long asked = ticker.nanos();
       boolean held = store.extend(hb.key.value(), hb.claimed.token(), hb.lease);
       if (held) {
         hb.heldSince = asked;
@@ -624,15 +631,21 @@ public final class Idem implements AutoCloseable {
     volatile long nextBeat;
     volatile boolean stopped;
 
-    /** System.nanoTime() at the claim or at the start of the last successful extend. */
-    volatile long heldSince = System.nanoTime();
+    /** The ticker's reading at the claim or at the start of the last successful extend. */
+    volatile long heldSince;
 
-    Heartbeat(IdempotencyKey key, IdempotencyRecord claimed, Duration lease, long everyNanos) {
+    Heartbeat(
+        IdempotencyKey key,
+        IdempotencyRecord claimed,
+        Duration lease,
+        long everyNanos,
+        long claimedAt) {
       this.key = key;
       this.claimed = claimed;
       this.lease = lease;
       this.everyNanos = everyNanos;
-      this.nextBeat = heldSince + everyNanos;
+      this.heldSince = claimedAt;
+      this.nextBeat = claimedAt + everyNanos;
     }
 
     void stop() {
@@ -666,8 +679,8 @@ public final class Idem implements AutoCloseable {
     }
   }
 
-  private static Duration elapsed(long startNanos) {
-    return Duration.ofNanos(System.nanoTime() - startNanos);
+  private Duration elapsed(long startNanos) {
+    return Duration.ofNanos(ticker.nanos() - startNanos);
   }
 
   private static IdemListener compose(List<IdemListener> listeners) {
@@ -700,6 +713,7 @@ public final class Idem implements AutoCloseable {
   public static final class Builder {
     private final IdempotencyStore store;
     private Clock clock = Clock.systemUTC();
+    private Ticker ticker = Ticker.system();
     private IdemPolicy policy = IdemPolicy.defaults();
     private TtlCategories ttls = TtlCategories.defaults();
     private ResultCodec codec = ResultCodec.jackson();
@@ -714,6 +728,16 @@ public final class Idem implements AutoCloseable {
     /** The clock of event timestamps; stores have their own. Default: system UTC. */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * The ticker of elapsed time: how long a call waits for another's claim, when a heartbeat is
+     * due, how long a write is retried within the lease, the durations of events. Default: {@link
+     * Ticker#system()}.
+     */
+    public Builder ticker(Ticker ticker) {
+      this.ticker = Objects.requireNonNull(ticker, "ticker");
       return this;
     }
 

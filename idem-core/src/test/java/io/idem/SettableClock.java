@@ -8,9 +8,10 @@ import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * A clock that tests move by hand. Thread-safe; clocks made by {@link #withZone} share the time.
+ * A clock that tests move by hand, and the {@link Ticker} on the same time line. Thread-safe;
+ * clocks made by {@link #withZone} share the time.
  */
-public final class SettableClock extends Clock {
+public final class SettableClock extends Clock implements Ticker {
 
   private final AtomicReference<Instant> now;
   private final ZoneId zone;
@@ -35,6 +36,17 @@ public final class SettableClock extends Clock {
   @Override
   public Instant instant() {
     return now.get();
+  }
+
+  /**
+   * This clock as a {@link Ticker}: the nanoseconds from the epoch to its instant, so that moving
+   * the clock moves the ticker by as much (and setting it back sets the ticker back).
+   *
+   * @throws ArithmeticException for an instant after the year 2262
+   */
+  @Override
+  public long nanos() {
+    return Duration.between(Instant.EPOCH, now.get()).toNanos();
   }
 
   @Override

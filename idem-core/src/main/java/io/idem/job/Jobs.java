@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.idem.Ticker;
 import io.idem.internal.JacksonResultCodec;
 import io.idem.spi.JobStore;
 import io.idem.spi.NewJob;
@@ -51,6 +52,7 @@ public final class Jobs {
 
   private final JobStore store;
   private final Clock clock;
+  private final Ticker ticker;
   private final ObjectMapper mapper;
   private final int defaultMaxAttempts;
   private final RetryPolicy defaultRetry;
@@ -60,6 +62,7 @@ public final class Jobs {
   private Jobs(Builder b) {
     this.store = b.store;
     this.clock = b.clock;
+    this.ticker = b.ticker;
     this.mapper = b.mapper;
     this.defaultMaxAttempts = b.defaultMaxAttempts;
     this.defaultRetry = b.defaultRetry;
@@ -77,6 +80,10 @@ public final class Jobs {
 
   Clock clock() {
     return clock;
+  }
+
+  Ticker ticker() {
+    return ticker;
   }
 
   ObjectMapper mapper() {
@@ -283,6 +290,7 @@ public final class Jobs {
   public static final class Builder {
     private final JobStore store;
     private Clock clock = Clock.systemUTC();
+    private Ticker ticker = Ticker.system();
     private ObjectMapper mapper = JacksonResultCodec.defaultMapper();
     private int defaultMaxAttempts = DEFAULT_MAX_ATTEMPTS;
     private RetryPolicy defaultRetry = RetryPolicy.DEFAULT;
@@ -295,6 +303,15 @@ public final class Jobs {
     /** The clock of run times, expiry and backoff (the store keeps its own). Default: UTC. */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * The ticker of workers' elapsed time: job timeouts, the shutdown grace, how long a write is
+     * retried within the lease, the durations they report. Default: {@link Ticker#system()}.
+     */
+    public Builder ticker(Ticker ticker) {
+      this.ticker = Objects.requireNonNull(ticker, "ticker");
       return this;
     }
 

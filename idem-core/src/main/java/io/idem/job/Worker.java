@@ -1,6 +1,7 @@
 package io.idem.job;
 
 import io.idem.StoreUnavailableException;
+import io.idem.Ticker;
 import io.idem.spi.JobClaim;
 import io.idem.spi.JobCompletion;
 import io.idem.spi.JobStore;
@@ -46,7 +47,8 @@ import org.slf4j.LoggerFactory;
  *       written. Failures, releases and timeouts are written by the job's own thread.
  *   <li>One scheduled task extends every running job's lease; a refused heartbeat (the job was
  *       cancelled or recovered by another worker) interrupts the handler and nothing is written.
- *   <li>A job's timeout interrupts its handler and counts as a failed attempt.
+ *   <li>A job's timeout (measured on the {@link Jobs.Builder#ticker ticker}) interrupts its handler
+ *       and counts as a failed attempt.
  *   <li>Another scheduled task runs {@link JobStore#maintain}: dead workers' jobs come back, stale
  *       ones expire, due ones are promoted.
  *   <li>{@link #shutdown} stops claiming, waits for running jobs up to a grace period, then
@@ -62,6 +64,7 @@ public final class Worker implements AutoCloseable {
 
   private final Jobs jobs;
   private final JobStore store;
+  private final Ticker ticker;
   private final WorkerOptions options;
   private final Set<String> types;
   private final ExecutorService executor;
@@ -91,6 +94,7 @@ public final class Worker implements AutoCloseable {
   Worker(Jobs jobs, WorkerOptions options) {
     this.jobs = jobs;
     this.store = jobs.store();
+    this.ticker = jobs.ticker();
     this.options = options;
     this.types = jobs.handledTypes();
     this.refillFloor = options.prefetch() / 2;
@@ -289,6 +293,26 @@ public final class Worker implements AutoCloseable {
       }
     }
 
+    /**
+     * Stops the attempt with TIMEOUT when the ticker reads {@code due}: scheduled after what is
+     * left until then, and again for the rest when the ticker has not got there (a test's).
+     */
+    private synchronized void timeoutAt(long due) {
+      if (finished) {
+        return;
+      }
+      long left = due - ticker.nanos();
+      if (left <= 0) {
+        stop(Stop.TIMEOUT);
+        return;
+      }
+      try {
+        timeout = timers.schedule(() -> timeoutAt(due), left, TimeUnit.NANOSECONDS);
+      } catch (RejectedExecutionException stopped) {
+        // the worker has shut down: it stops its handlers itself
+      }
+    }
+
     private synchronized @Nullable Stop begin() {
       thread = Thread.currentThread();
       return stop;
@@ -345,8 +369,7 @@ public final class Worker implements AutoCloseable {
       }
       Duration limit = job.timeout();
       if (limit != null) {
-        timeout =
-            timers.schedule(() -> stop(Stop.TIMEOUT), limit.toMillis(), TimeUnit.MILLISECONDS);
+        timeoutAt(ticker.nanos() + limit.toNanos());
       }
       Stop early = begin();
       if (early != null) {
@@ -355,7 +378,7 @@ public final class Worker implements AutoCloseable {
         return false;
       }
       jobs.tell(l -> l.started(job));
-      long startNanos = System.nanoTime();
+      long startNanos = ticker.nanos();
       Object result;
       Throwable failure = null;
       result = null;
@@ -381,8 +404,7 @@ public final class Worker implements AutoCloseable {
         }
         if (failure == null) {
           handedOff = true;
-          succeeded.add(
-              new Succeeded(this, json, Duration.ofNanos(System.nanoTime() - startNanos)));
+          succeeded.add(new Succeeded(this, json, Duration.ofNanos(ticker.nanos() - startNanos)));
           return true;
         }
       }
@@ -541,13 +563,13 @@ public final class Worker implements AutoCloseable {
 
   /** {@link #writeEnd}, answering {@code gaveUp} when the lease passed with the store away. */
   private <T> T writeEnd(Job job, String what, Supplier<T> write, T gaveUp) {
-    long deadline = System.nanoTime() + options.lease().toNanos();
+    long deadline = ticker.nanos() + options.lease().toNanos();
     long pause = 50;
     while (true) {
       try {
         return write.get();
       } catch (StoreUnavailableException e) {
-        if (System.nanoTime() + pause * 1_000_000 > deadline) {
+        if (ticker.nanos() + pause * 1_000_000 - deadline > 0) {
           log.warn(
               "job {}: {} failed and the lease is over; the job will be recovered: {}",
               job.id(),
@@ -578,7 +600,8 @@ public final class Worker implements AutoCloseable {
 
   /**
    * Stops claiming, lets running jobs finish for up to {@code grace}, then interrupts the rest and
-   * releases them to the queue (their attempt given back), and stops the worker's threads.
+   * releases them to the queue (their attempt given back), and stops the worker's threads. The
+   * grace period is measured on the {@link Jobs.Builder#ticker ticker} of the jobs.
    *
    * @return true when every running job finished within the grace period
    */
@@ -594,8 +617,8 @@ public final class Worker implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    long deadline = System.nanoTime() + grace.toNanos();
-    while (!running.isEmpty() && System.nanoTime() < deadline) {
+    long deadline = ticker.nanos() + grace.toNanos();
+    while (!running.isEmpty() && ticker.nanos() - deadline < 0) {
       sleepQuietly(10);
     }
     boolean clean = running.isEmpty();
@@ -604,8 +627,8 @@ public final class Worker implements AutoCloseable {
       for (Execution e : running.values()) {
         e.stop(Stop.SHUTDOWN);
       }
-      long releaseDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-      while (!running.isEmpty() && System.nanoTime() < releaseDeadline) {
+      long releaseDeadline = ticker.nanos() + TimeUnit.SECONDS.toNanos(5);
+      while (!running.isEmpty() && ticker.nanos() - releaseDeadline < 0) {
         sleepQuietly(10);
       }
       stopWriter(); // the successes first: they are not released

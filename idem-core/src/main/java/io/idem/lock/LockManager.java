@@ -1,6 +1,7 @@
 package io.idem.lock;
 
 import io.idem.IdemExecutionException;
+import io.idem.Ticker;
 import io.idem.internal.Durations;
 import io.idem.internal.Texts;
 import io.idem.spi.LockAttempt;
@@ -40,7 +41,9 @@ import org.slf4j.LoggerFactory;
  *       clocks do not run the task twice.
  * </ul>
  *
- * Thread-safe. {@link #close()} stops the keep-alive threads; the store stays open.
+ * Build with {@link #create} or {@link #builder} (to name the owner or give a {@link Ticker}: the
+ * keep-alive, lock-at-least and acquire's wait are timed on it). Thread-safe. {@link #close()}
+ * stops the keep-alive threads; the store stays open.
  */
 public final class LockManager implements AutoCloseable {
 
@@ -52,17 +55,19 @@ public final class LockManager implements AutoCloseable {
 
   private final LockStore store;
   private final String owner;
+  private final Ticker ticker;
   private final ScheduledThreadPoolExecutor scheduler;
 
   /** The holdings of running tasks, whose leases the keep-alive sweep extends. */
   private final Set<Holding> holdings = ConcurrentHashMap.newKeySet();
 
-  /** System.nanoTime() of the next scheduled keep-alive sweep; Long.MAX_VALUE when none is. */
+  /** The ticker's reading of the next scheduled keep-alive sweep; Long.MAX_VALUE when none is. */
   private final AtomicLong sweepAt = new AtomicLong(Long.MAX_VALUE);
 
-  private LockManager(LockStore store, String owner) {
+  private LockManager(LockStore store, String owner, Ticker ticker) {
     this.store = Objects.requireNonNull(store, "store");
     this.owner = Texts.requireCleanText("owner", owner, 200);
+    this.ticker = Objects.requireNonNull(ticker, "ticker");
     this.scheduler =
         new ScheduledThreadPoolExecutor(
             1,
@@ -76,12 +81,17 @@ public final class LockManager implements AutoCloseable {
 
   /** A manager over {@code store}, naming holders {@code pid@host}. */
   public static LockManager create(LockStore store) {
-    return new LockManager(store, ManagementFactory.getRuntimeMXBean().getName());
+    return builder(store).build();
   }
 
   /** A manager over {@code store} naming holders {@code owner} (at most 200 characters). */
   public static LockManager create(LockStore store, String owner) {
-    return new LockManager(store, owner);
+    return builder(store).owner(owner).build();
+  }
+
+  /** A builder of a manager over {@code store}. */
+  public static Builder builder(LockStore store) {
+    return new Builder(store);
   }
 
   /** The store. */
@@ -111,7 +121,7 @@ public final class LockManager implements AutoCloseable {
               + lockAtLeastFor);
     }
     LockAttempt attempt = store.tryAcquire(name, owner, lockAtMostFor);
-    long acquiredNanos = System.nanoTime();
+    long acquiredNanos = ticker.nanos();
     if (!attempt.acquired()) {
       return LockOutcome.skipped(attempt.lease());
     }
@@ -129,8 +139,8 @@ public final class LockManager implements AutoCloseable {
       return LockOutcome.executed(value, holding.token());
     } finally {
       holding.stopKeepAlive();
-      // lock-at-least, timed on this process's monotonic clock (no clock of ours meets the store's)
-      Duration keep = lockAtLeastFor.minusNanos(System.nanoTime() - acquiredNanos);
+      // lock-at-least, timed on the ticker (monotonic: no clock of ours meets the store's)
+      Duration keep = lockAtLeastFor.minusNanos(ticker.nanos() - acquiredNanos);
       holding.releaseQuietly(keep.isNegative() ? Duration.ZERO : keep);
     }
   }
@@ -148,14 +158,14 @@ public final class LockManager implements AutoCloseable {
     if (maxWait.isNegative()) {
       throw new IllegalArgumentException("maxWait must not be negative, but was " + maxWait);
     }
-    long deadline = System.nanoTime() + maxWait.toNanos();
+    long deadline = ticker.nanos() + maxWait.toNanos();
     long backoff = MIN_BACKOFF_NANOS;
     while (true) {
       LockAttempt attempt = store.tryAcquire(name, owner, lease);
       if (attempt.acquired()) {
         return Optional.of(new Handle(attempt.lease()));
       }
-      long left = deadline - System.nanoTime();
+      long left = deadline - ticker.nanos();
       if (left <= 0) {
         return Optional.empty();
       }
@@ -199,6 +209,10 @@ public final class LockManager implements AutoCloseable {
     scheduleSweepBy(holding.nextBeat);
   }
 
+  /**
+   * Schedules a sweep for when the ticker reads {@code at}, after what is left until then in real
+   * time; on a ticker that moved less (a test's), the sweep finds nothing due and looks again.
+   */
   private void scheduleSweepBy(long at) {
     while (true) {
       long current = sweepAt.get();
@@ -207,8 +221,7 @@ public final class LockManager implements AutoCloseable {
       }
       if (sweepAt.compareAndSet(current, at)) {
         try {
-          scheduler.schedule(
-              this::sweep, Math.max(0, at - System.nanoTime()), TimeUnit.NANOSECONDS);
+          scheduler.schedule(this::sweep, Math.max(0, at - ticker.nanos()), TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException closed) {
           // the manager is closed: no more keep-alives
         }
@@ -224,9 +237,9 @@ public final class LockManager implements AutoCloseable {
       if (h.stopped) {
         continue;
       }
-      if (h.nextBeat - System.nanoTime() <= 0) {
+      if (h.nextBeat - ticker.nanos() <= 0) {
         h.extend();
-        h.nextBeat = System.nanoTime() + h.everyNanos;
+        h.nextBeat = ticker.nanos() + h.everyNanos;
       }
       if (!h.stopped && (next == Long.MAX_VALUE || h.nextBeat - next < 0)) {
         next = h.nextBeat;
@@ -250,7 +263,7 @@ public final class LockManager implements AutoCloseable {
       this.lease = lease;
       this.leaseLength = leaseLength;
       this.everyNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(1, leaseLength.toMillis() / 3));
-      this.nextBeat = System.nanoTime() + everyNanos;
+      this.nextBeat = ticker.nanos() + everyNanos;
     }
 
     /** Extends the lease; a refusal means the lock was lost (taken over after its lease ended). */
@@ -326,6 +339,36 @@ public final class LockManager implements AutoCloseable {
     @Override
     public void close() {
       release();
+    }
+  }
+
+  /** Builds a {@link LockManager}. Not thread-safe. */
+  public static final class Builder {
+    private final LockStore store;
+    private String owner = ManagementFactory.getRuntimeMXBean().getName();
+    private Ticker ticker = Ticker.system();
+
+    private Builder(LockStore store) {
+      this.store = Objects.requireNonNull(store, "store");
+    }
+
+    /** The name of this manager's holdings (at most 200 characters). Default {@code pid@host}. */
+    public Builder owner(String owner) {
+      this.owner = Objects.requireNonNull(owner, "owner");
+      return this;
+    }
+
+    /**
+     * The ticker of the keep-alive (when an extension is due), of lock-at-least and of acquire's
+     * wait. Default: {@link Ticker#system()}.
+     */
+    public Builder ticker(Ticker ticker) {
+      this.ticker = Objects.requireNonNull(ticker, "ticker");
+      return this;
+    }
+
+    public LockManager build() {
+      return new LockManager(store, owner, ticker);
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.idem.testkit;
 
+import io.idem.Ticker;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -9,10 +10,12 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * A clock that tests move by hand, so that leases and TTLs pass without sleeping. Thread-safe; time
- * only moves when told to.
+ * A clock that tests move by hand, so that leases and TTLs pass without sleeping. It is also a
+ * {@link Ticker} on the same time line, for what Idem times in elapsed time (heartbeats, waits,
+ * timeouts): {@code Idem.builder(store).clock(clock).ticker(clock)}. Thread-safe; time only moves
+ * when told to.
  */
-public final class SettableClock extends Clock {
+public final class SettableClock extends Clock implements Ticker {
 
   /** Where new clocks start: a fixed instant with millisecond precision. */
   public static final Instant DEFAULT_START = Instant.parse("2026-01-01T00:00:00Z");
@@ -48,6 +51,17 @@ public final class SettableClock extends Clock {
   @Override
   public Instant instant() {
     return now.get();
+  }
+
+  /**
+   * This clock as a {@link Ticker}: the nanoseconds from the epoch to its instant, so that moving
+   * the clock moves the ticker by as much (and setting it back sets the ticker back).
+   *
+   * @throws ArithmeticException for an instant after the year 2262
+   */
+  @Override
+  public long nanos() {
+    return Duration.between(Instant.EPOCH, now.get()).toNanos();
   }
 
   @Override
