@@ -589,9 +589,10 @@ public final class Idem implements AutoCloseable {
       if (hb.stopped || hb.everyNanos == 0) {
         continue;
       }
-      if (hb.nextBeat - ticker.nanos() <= 0) {
-        beat(hb);
-        hb.nextBeat = ticker.nanos() + hb.everyNanos;
+      long now = ticker.nanos();
+      if (hb.nextBeat - now <= 0) {
+        beat(hb, now);
+        hb.nextBeat = now + hb.everyNanos; // from before the extend: it lengthens from then
       }
       if (!hb.stopped && (next == Long.MAX_VALUE || hb.nextBeat - next < 0)) {
         next = hb.nextBeat;
@@ -602,9 +603,9 @@ public final class Idem implements AutoCloseable {
     }
   }
 
-  private void beat(Heartbeat hb) {
+  /** Extends the lease of {@code hb}, asked at the ticker's reading {@code asked}. */
+  private void beat(Heartbeat hb, long asked) {
     try {
-      long asked = ticker.nanos();
       boolean held = store.extend(hb.key.value(), hb.claimed.token(), hb.lease);
       if (held) {
         hb.heldSince = asked;

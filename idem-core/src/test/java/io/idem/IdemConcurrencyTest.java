@@ -3,6 +3,7 @@ package io.idem;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
 
 import io.idem.memory.InMemoryIdempotencyStore;
 import io.idem.spi.IdempotencyRecord;
@@ -150,22 +151,34 @@ class IdemConcurrencyTest {
 
   @Test
   void waitRunsOutWhileTheFirstStillRuns() throws Exception {
+    CountDownLatch conflict = new CountDownLatch(1);
     IdemPolicy shortWait =
         IdemPolicy.builder()
             .onInProgress(InProgressPolicy.waitUpTo(Duration.ofMillis(100)))
             .build();
-    try (Idem idem = idem().defaultPolicy(shortWait).build()) {
+    try (Idem idem =
+        idem().ticker(clock).defaultPolicy(shortWait).listener(onConflict(conflict)).build()) {
       Future<Outcome<String>> first = inBackground(() -> idem.once(key, "p", blocking("first")));
       awaitStarted();
 
-      long start = System.nanoTime();
-      assertThatThrownBy(() -> idem.once(key, "p", counting("second")))
+      Future<Outcome<String>> second = inBackground(() -> idem.once(key, "p", counting("second")));
+      assertThat(conflict.await(TIMEOUT_SECONDS, TimeUnit.SECONDS)).isTrue();
+      // the wait is timed on the ticker: it cannot run out while the clock stands still
+      assertThat(second).isNotDone();
+      await()
+          .atMost(Duration.ofSeconds(TIMEOUT_SECONDS))
+          .until(
+              () -> {
+                clock.advance(Duration.ofMillis(20));
+                return second.isDone();
+              });
+      assertThat(clock.instant()).isAfterOrEqualTo(T0.plusMillis(100));
+
+      ExecutionException gaveUp = catchThrowableOfType(ExecutionException.class, () -> get(second));
+      assertThat(gaveUp.getCause())
           .isInstanceOf(InProgressException.class)
           .hasMessageContaining(key.value())
           .hasMessageContaining("gave up after waiting PT0.1S");
-      long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-
-      assertThat(waitedMillis).isBetween(90L, 5_000L);
       assertThat(runs).hasValue(1);
       release.countDown();
       assertThat(get(first).value()).isEqualTo("first");
@@ -276,22 +289,28 @@ class IdemConcurrencyTest {
 
   @Test
   void heartbeatKeepsALongBodyFromBeingTakenOver() throws Exception {
-    InMemoryIdempotencyStore systemStore = InMemoryIdempotencyStore.create();
     IdemPolicy policy =
         IdemPolicy.builder()
             .lease(Duration.ofMillis(300))
             .heartbeat(Duration.ofMillis(50))
             .onInProgress(InProgressPolicy.reject())
             .build();
-    try (Idem idem = Idem.builder(systemStore).noBackgroundPurge().defaultPolicy(policy).build()) {
+    try (Idem idem = idem().ticker(clock).defaultPolicy(policy).build()) {
       Future<Outcome<String>> first = inBackground(() -> idem.once(key, "p", blocking("first")));
       awaitStarted();
+      assertThat(idem.inspect(key).orElseThrow().leaseUntil()).isEqualTo(T0.plusMillis(300));
 
-      for (int i = 0; i < 2; i++) {
-        Thread.sleep(400); // each time past the lease, which only the heartbeat extends
-        assertThatThrownBy(() -> idem.once(key, "p", counting("second")))
-            .isInstanceOf(InProgressException.class);
+      // beat by beat, twice past the first lease, which only the heartbeat extends
+      for (int i = 0; i < 16; i++) {
+        clock.advance(Duration.ofMillis(50));
+        Instant extended = clock.instant().plusMillis(300);
+        await()
+            .atMost(Duration.ofSeconds(TIMEOUT_SECONDS))
+            .until(() -> idem.inspect(key).orElseThrow().leaseUntil().equals(extended));
       }
+      assertThat(clock.instant()).isAfter(T0.plusMillis(600));
+      assertThatThrownBy(() -> idem.once(key, "p", counting("second")))
+          .isInstanceOf(InProgressException.class);
       release.countDown();
 
       Outcome<String> outcome = get(first);
@@ -313,9 +332,13 @@ class IdemConcurrencyTest {
     try (Idem idem = Idem.builder(systemStore).noBackgroundPurge().defaultPolicy(policy).build()) {
       Future<Outcome<String>> first = inBackground(() -> idem.once(key, "p", blocking("first")));
       awaitStarted();
-      Thread.sleep(250);
 
-      Outcome<String> second = idem.once(key, "p", counting("second"));
+      // rejected while the lease runs, taken over once it has passed on the store's system clock
+      Outcome<String> second =
+          await()
+              .atMost(Duration.ofSeconds(TIMEOUT_SECONDS))
+              .ignoreException(InProgressException.class)
+              .until(() -> idem.once(key, "p", counting("second")), o -> true);
 
       assertThat(second.wasExecuted()).isTrue();
       assertThat(second.attempt()).isEqualTo(2);
@@ -344,9 +367,11 @@ class IdemConcurrencyTest {
   void manyConcurrentCallersRunTheBodyOnce() throws Exception {
     int callers = 16;
     CyclicBarrier barrier = new CyclicBarrier(callers);
+    // the body runs until every other caller has met it in progress
+    CountDownLatch others = new CountDownLatch(callers - 1);
     IdemPolicy wait =
         IdemPolicy.builder().onInProgress(InProgressPolicy.waitUpTo(Duration.ofSeconds(5))).build();
-    try (Idem idem = idem().defaultPolicy(wait).build()) {
+    try (Idem idem = idem().defaultPolicy(wait).listener(onConflict(others)).build()) {
       List<CompletableFuture<Outcome<Integer>>> outcomes = new ArrayList<>();
       for (int i = 0; i < callers; i++) {
         outcomes.add(
@@ -361,8 +386,11 @@ class IdemConcurrencyTest {
                       key,
                       "p",
                       () -> {
-                        Thread.sleep(20);
-                        return runs.incrementAndGet();
+                        int run = runs.incrementAndGet();
+                        if (!others.await(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                          throw new IllegalStateException("the other callers never came");
+                        }
+                        return run;
                       });
                 },
                 pool));

@@ -237,9 +237,10 @@ public final class LockManager implements AutoCloseable {
       if (h.stopped) {
         continue;
       }
-      if (h.nextBeat - ticker.nanos() <= 0) {
+      long now = ticker.nanos();
+      if (h.nextBeat - now <= 0) {
         h.extend();
-        h.nextBeat = ticker.nanos() + h.everyNanos;
+        h.nextBeat = now + h.everyNanos; // from before the extend: it lengthens from then
       }
       if (!h.stopped && (next == Long.MAX_VALUE || h.nextBeat - next < 0)) {
         next = h.nextBeat;

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.idem.Idem;
 import io.idem.Outcome;
+import io.idem.SettableClock;
 import io.idem.memory.InMemoryIdempotencyStore;
 import io.idem.memory.InMemoryJobStore;
 import io.idem.spi.JobClaim;
@@ -18,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -28,7 +30,11 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** Workers on the in-memory store and the system clock: handlers, retries, timeouts, shutdown. */
+/**
+ * Workers on the in-memory store and the system clock: handlers, retries, timeouts, shutdown. Where
+ * a test waits for a timeout or a grace period, the worker's ticker is a settable clock that the
+ * test moves.
+ */
 class WorkerTest {
 
   record Greet(String name, int times) {}
@@ -39,27 +45,61 @@ class WorkerTest {
   private final InMemoryJobStore store = InMemoryJobStore.create();
   private final List<Worker> workers = new CopyOnWriteArrayList<>();
   private final List<String> events = new CopyOnWriteArrayList<>();
-  private final Jobs jobs =
-      Jobs.builder(store)
-          .defaultRetry(FAST)
-          .listener(
-              new JobListener() {
-                @Override
-                public void leaseLost(Job job) {
-                  events.add("lost " + job.id());
-                }
 
-                @Override
-                public void failed(Job job, Throwable failure) {
-                  events.add("failed " + job.id() + " " + job.state());
-                }
-              })
-          .build();
+  /** The ticker of {@link #timed}: only the test moves it. */
+  private final SettableClock ticker = new SettableClock(Instant.parse("2026-01-01T00:00:00Z"));
+
+  /** Counted down by no one: a handler awaiting it blocks until it is interrupted. */
+  private final CountDownLatch never = new CountDownLatch(1);
+
+  private final Jobs jobs = jobs(store).build();
+
+  /** Jobs over the same store whose workers time timeouts and grace periods on {@link #ticker}. */
+  private final Jobs timed = jobs(store).ticker(ticker).build();
+
+  private Jobs.Builder jobs(JobStore on) {
+    return Jobs.builder(on)
+        .defaultRetry(FAST)
+        .listener(
+            new JobListener() {
+              @Override
+              public void leaseLost(Job job) {
+                events.add("lost " + job.id());
+              }
+
+              @Override
+              public void failed(Job job, Throwable failure) {
+                events.add("failed " + job.id() + " " + job.state());
+              }
+            });
+  }
 
   private Worker start(WorkerOptions o) {
-    Worker w = jobs.startWorker(o);
+    return start(jobs, o);
+  }
+
+  private Worker start(Jobs on, WorkerOptions o) {
+    Worker w = on.startWorker(o);
     workers.add(w);
     return w;
+  }
+
+  /** Shuts {@code w} down on another thread, so that the test can move the ticker meanwhile. */
+  private static CompletableFuture<Boolean> shutdownInBackground(Worker w, Duration grace) {
+    CompletableFuture<Boolean> f = CompletableFuture.supplyAsync(() -> w.shutdown(grace));
+    await().atMost(Duration.ofSeconds(10)).until(() -> w.toString().contains("stopped"));
+    return f;
+  }
+
+  /** Moves the ticker on in steps until {@code f} is done. */
+  private void advanceUntilDone(CompletableFuture<?> f) {
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> {
+              ticker.advance(Duration.ofMillis(50));
+              return f.isDone();
+            });
   }
 
   private static WorkerOptions quick() {
@@ -72,7 +112,13 @@ class WorkerTest {
 
   @AfterEach
   void stop() {
-    workers.forEach(w -> w.shutdown(Duration.ofSeconds(2)));
+    // a worker on the ticker left running by a failed test waits for the ticker to move
+    workers.forEach(
+        w -> advanceUntilDone(CompletableFuture.supplyAsync(() -> w.shutdown(grace()))));
+  }
+
+  private static Duration grace() {
+    return Duration.ofSeconds(2);
   }
 
   private Job awaitState(String id, JobState state) {
@@ -152,20 +198,26 @@ class WorkerTest {
   }
 
   @Test
-  void anAttemptPastItsTimeoutIsInterruptedAndCountsAsFailed() {
+  void anAttemptPastItsTimeoutIsInterruptedAndCountsAsFailed() throws Exception {
     AtomicInteger calls = new AtomicInteger();
-    jobs.register(
+    CountDownLatch started = new CountDownLatch(1);
+    timed.register(
         "slow",
         Greet.class,
         ctx -> {
           if (calls.incrementAndGet() == 1) {
-            Thread.sleep(10_000);
+            started.countDown();
+            never.await(); // until the timeout interrupts it
           }
           return "fast the second time";
         });
-    start(quick().pollInterval(Duration.ofMillis(20)));
+    start(timed, quick().pollInterval(Duration.ofMillis(20)));
 
-    Job j = jobs.enqueue(JobRequest.of("slow", null).timeout(Duration.ofMillis(100))).job();
+    Job j = timed.enqueue(JobRequest.of("slow", null).timeout(Duration.ofMillis(100))).job();
+    assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
+    // the timeout is on the ticker: the attempt runs on until the ticker passes it
+    assertThat(timed.get(j.id()).orElseThrow().state()).isEqualTo(JobState.RUNNING);
+    ticker.advance(Duration.ofMillis(100));
 
     Job done = awaitState(j.id(), JobState.SUCCEEDED);
     assertThat(done.attempt()).isEqualTo(2);
@@ -182,7 +234,7 @@ class WorkerTest {
         ctx -> {
           started.countDown();
           try {
-            Thread.sleep(10_000);
+            never.await(); // until the cancel interrupts it
           } catch (InterruptedException e) {
             sawStop.set(ctx.isStopping());
             throw e;
@@ -203,22 +255,27 @@ class WorkerTest {
   @Test
   void shutdownReleasesJobsThatDoNotFinishInTheGracePeriod() throws Exception {
     CountDownLatch started = new CountDownLatch(1);
-    jobs.register(
+    timed.register(
         "long",
         Greet.class,
         ctx -> {
           started.countDown();
-          Thread.sleep(10_000);
+          never.await(); // until the shutdown interrupts it
           return null;
         });
-    Worker w = start(quick());
-    Job j = jobs.enqueue(JobRequest.of("long", null)).job();
+    Worker w = start(timed, quick());
+    Job j = timed.enqueue(JobRequest.of("long", null)).job();
     assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
 
-    boolean clean = w.shutdown(Duration.ofMillis(100));
+    CompletableFuture<Boolean> shutdown = shutdownInBackground(w, Duration.ofMillis(100));
+    // the grace period is on the ticker: it cannot run out while the ticker stands still
+    assertThat(shutdown).isNotDone();
+    Instant graceFrom = ticker.instant();
+    advanceUntilDone(shutdown);
 
-    assertThat(clean).isFalse();
-    Job released = jobs.get(j.id()).orElseThrow();
+    assertThat(shutdown.get()).as("every job finished").isFalse();
+    assertThat(ticker.instant()).isAfterOrEqualTo(graceFrom.plusMillis(100));
+    Job released = timed.get(j.id()).orElseThrow();
     assertThat(released.state()).isEqualTo(JobState.QUEUED);
     assertThat(released.attempt()).isZero();
   }
@@ -226,38 +283,54 @@ class WorkerTest {
   @Test
   void shutdownLetsRunningJobsFinishWithinTheGracePeriod() throws Exception {
     CountDownLatch started = new CountDownLatch(1);
-    jobs.register(
+    CountDownLatch finish = new CountDownLatch(1);
+    timed.register(
         "short",
         Greet.class,
         ctx -> {
           started.countDown();
-          Thread.sleep(200);
+          assertThat(finish.await(10, TimeUnit.SECONDS)).isTrue();
           return "done";
         });
-    Worker w = start(quick());
-    Job j = jobs.enqueue(JobRequest.of("short", null)).job();
+    Worker w = start(timed, quick());
+    Job j = timed.enqueue(JobRequest.of("short", null)).job();
     assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
 
-    assertThat(w.shutdown(Duration.ofSeconds(5))).isTrue();
-    assertThat(jobs.get(j.id()).orElseThrow().state()).isEqualTo(JobState.SUCCEEDED);
+    // the ticker stands still: the job ends within the grace period whenever it ends
+    CompletableFuture<Boolean> shutdown = shutdownInBackground(w, Duration.ofSeconds(5));
+    assertThat(shutdown).isNotDone();
+    finish.countDown();
+
+    assertThat(shutdown.get(10, TimeUnit.SECONDS)).as("every job finished").isTrue();
+    assertThat(timed.get(j.id()).orElseThrow().state()).isEqualTo(JobState.SUCCEEDED);
     assertThat(w.toString()).contains("stopped");
   }
 
   @Test
   void aJobOfADeadWorkerIsRecoveredByLeaseAndRunByAnother() {
-    jobs.register("greet", Greet.class, ctx -> "attempt " + ctx.attempt());
-    Job j = jobs.enqueue(JobRequest.of("greet", null)).job();
+    SettableClock clock = new SettableClock(Instant.parse("2026-01-01T00:00:00Z"));
+    InMemoryJobStore onClock = InMemoryJobStore.create(clock);
+    Jobs on = jobs(onClock).clock(clock).ticker(clock).build();
+    on.register("greet", Greet.class, ctx -> "attempt " + ctx.attempt());
+    Job j = on.enqueue(JobRequest.of("greet", null)).job();
     // a worker that claims and then dies: nobody heartbeats its lease
     List<Job> claimed =
-        store.claim(new JobClaim(List.of("default"), Set.of(), "dead", Duration.ofMillis(100), 1));
+        onClock.claim(
+            new JobClaim(List.of("default"), Set.of(), "dead", Duration.ofMillis(100), 1));
     assertThat(claimed).hasSize(1);
 
-    start(quick());
+    start(on, quick());
+    // the worker's maintenance finds nothing to recover until the lease has passed
+    assertThat(on.get(j.id()).orElseThrow().state()).isEqualTo(JobState.RUNNING);
+    clock.advance(Duration.ofMillis(100));
 
-    Job done = awaitState(j.id(), JobState.SUCCEEDED);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> on.get(j.id()).orElseThrow().state() == JobState.SUCCEEDED);
+    Job done = on.get(j.id()).orElseThrow();
     assertThat(done.result()).isEqualTo("\"attempt 2\"");
     assertThat(done.lastError()).contains("dead").contains("expired");
-    assertThat(store.complete(j.id(), claimed.get(0).token(), null)).isEmpty();
+    assertThat(onClock.complete(j.id(), claimed.get(0).token(), null)).isEmpty();
   }
 
   @Test
@@ -354,7 +427,10 @@ class WorkerTest {
     final InMemoryJobStore inner = InMemoryJobStore.create();
     final List<Integer> claimLimits = new CopyOnWriteArrayList<>();
     final List<Integer> completionBatches = new CopyOnWriteArrayList<>();
-    volatile long completeDelayMillis;
+
+    /** When set, the first completeAll waits until it is counted down. */
+    volatile @org.jspecify.annotations.Nullable CountDownLatch firstWrite;
+
     volatile String refusedResult = "\u0000never";
 
     @Override
@@ -394,10 +470,16 @@ class WorkerTest {
           throw new IllegalArgumentException("result " + c.result() + " cannot be stored");
         }
       }
-      try {
-        Thread.sleep(completeDelayMillis);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+      CountDownLatch gate = firstWrite;
+      firstWrite = null; // one writer thread: only the first call waits
+      if (gate != null) {
+        try {
+          if (!gate.await(10, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("the test never opened the first write");
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
       }
       return JobStore.super.completeAll(completions);
     }
@@ -466,10 +548,19 @@ class WorkerTest {
   @Test
   void aWorkerClaimsAheadUpToItsPrefetchAndCompletesWhatWaitsInOneCall() throws Exception {
     RecordingStore recording = new RecordingStore();
-    recording.completeDelayMillis = 30; // successes pile up while a write is under way
+    CountDownLatch firstWrite = new CountDownLatch(1);
+    recording.firstWrite = firstWrite; // successes pile up while the first write is under way
     Jobs on = Jobs.builder(recording).build();
     CountDownLatch go = new CountDownLatch(1);
-    on.register("slow", Greet.class, ctx -> go.await(10, TimeUnit.SECONDS) ? "ok" : "late");
+    AtomicInteger handled = new AtomicInteger();
+    on.register(
+        "slow",
+        Greet.class,
+        ctx -> {
+          boolean inTime = go.await(10, TimeUnit.SECONDS);
+          handled.incrementAndGet();
+          return inTime ? "ok" : "late";
+        });
     List<JobRequest> batch = new ArrayList<>();
     for (int i = 0; i < 40; i++) {
       batch.add(JobRequest.of("slow", new Greet("u", i)));
@@ -489,6 +580,10 @@ class WorkerTest {
     assertThat(on.stats().count(JobState.QUEUED)).isEqualTo(32);
     assertThat(recording.claimLimits).allMatch(limit -> limit <= 8);
     go.countDown();
+    // No slot frees before a write: the 8 jobs run, and (on 2 threads, each handing its job over
+    // before taking the next) at least 6 are handed over while the first write waits.
+    await().atMost(Duration.ofSeconds(5)).until(() -> handled.get() == 8);
+    firstWrite.countDown();
 
     await().atMost(Duration.ofSeconds(10)).until(() -> on.stats().count(JobState.SUCCEEDED) == 40);
     assertThat(recording.completionBatches.stream().mapToInt(Integer::intValue).sum())
@@ -500,18 +595,30 @@ class WorkerTest {
   void aResultTheStoreRefusesFailsItsAttemptAndTheOthersOfTheBatchComplete() {
     RecordingStore recording = new RecordingStore();
     recording.refusedResult = "\"poison\"";
-    recording.completeDelayMillis = 20;
+    CountDownLatch firstWrite = new CountDownLatch(1);
+    recording.firstWrite = firstWrite;
     Jobs on =
         Jobs.builder(recording)
             .defaultRetry(FAST.noRetryOn(IllegalArgumentException.class))
             .build();
-    on.register("r", Greet.class, ctx -> ctx.args().times() == 3 ? "poison" : "fine");
+    AtomicInteger handled = new AtomicInteger();
+    on.register(
+        "r",
+        Greet.class,
+        ctx -> {
+          handled.incrementAndGet();
+          return ctx.args().times() == 3 ? "poison" : "fine";
+        });
     List<JobRequest> batch = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
       batch.add(JobRequest.of("r", new Greet("u", i)));
     }
     List<EnqueueResult> rs = on.enqueueAll(batch);
-    workers.add(on.startWorker(quick().concurrency(8)));
+    // one thread runs the 8 jobs in order, each handed over before the next starts; the first
+    // write waits until all ran, so the poison (the 4th) is written in a batch with others
+    workers.add(on.startWorker(quick().concurrency(1).prefetch(7)));
+    await().atMost(Duration.ofSeconds(5)).until(() -> handled.get() == 8);
+    firstWrite.countDown();
 
     String poisoned = rs.get(3).job().id();
     await()
@@ -521,12 +628,14 @@ class WorkerTest {
         .contains("IllegalArgumentException")
         .contains("cannot be stored");
     await().atMost(Duration.ofSeconds(10)).until(() -> on.stats().count(JobState.SUCCEEDED) == 7);
+    assertThat(recording.completionBatches).anyMatch(size -> size > 1);
   }
 
   @Test
-  void shutdownWritesEverySuccessStillWaitingForTheWriter() {
+  void shutdownWritesEverySuccessStillWaitingForTheWriter() throws Exception {
     RecordingStore recording = new RecordingStore();
-    recording.completeDelayMillis = 200;
+    CountDownLatch firstWrite = new CountDownLatch(1);
+    recording.firstWrite = firstWrite; // the writer is busy with its first write
     Jobs on = Jobs.builder(recording).build();
     AtomicInteger ran = new AtomicInteger();
     on.register("q", Greet.class, ctx -> ran.incrementAndGet());
@@ -538,7 +647,10 @@ class WorkerTest {
     Worker w = on.startWorker(quick().concurrency(4).prefetch(8));
     await().atMost(Duration.ofSeconds(5)).until(() -> ran.get() == 12);
 
-    assertThat(w.shutdown(Duration.ofSeconds(10))).isTrue();
+    CompletableFuture<Boolean> shutdown = shutdownInBackground(w, Duration.ofSeconds(10));
+    firstWrite.countDown();
+
+    assertThat(shutdown.get(10, TimeUnit.SECONDS)).isTrue();
 
     assertThat(on.stats().count(JobState.SUCCEEDED)).isEqualTo(12);
     assertThat(w.runningCount()).isZero();

@@ -2,6 +2,7 @@ package io.idem.lock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.idem.IdemExecutionException;
 import io.idem.SettableClock;
@@ -9,8 +10,6 @@ import io.idem.memory.InMemoryLockStore;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -25,11 +24,18 @@ class LockManagerTest {
 
   private final SettableClock clock = new SettableClock(Instant.parse("2026-01-01T00:00:00Z"));
   private final InMemoryLockStore store = InMemoryLockStore.create(clock);
-  private final LockManager locks = LockManager.create(store, "node-1");
+
+  /** On the settable clock for the store's leases and as the manager's ticker. */
+  private final LockManager locks =
+      LockManager.builder(store).owner("node-1").ticker(clock).build();
+
+  private final ExecutorService pool = Executors.newCachedThreadPool();
 
   @AfterEach
-  void close() {
+  void close() throws InterruptedException {
     locks.close();
+    pool.shutdownNow();
+    assertThat(pool.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
   }
 
   @Test
@@ -120,99 +126,126 @@ class LockManagerTest {
     assertThat(locks.holder("fails")).isEmpty();
   }
 
-  @Test
-  void theKeepAliveExtendsTheLeaseWhileTheTaskRuns() {
-    InMemoryLockStore real = InMemoryLockStore.create();
-    try (LockManager manager = LockManager.create(real, "node-1")) {
-      List<Instant> leases = new ArrayList<>();
-      manager.tryRun(
-          "long",
-          Duration.ofMillis(300),
-          Duration.ZERO,
-          lock -> {
-            for (int i = 0; i < 6; i++) {
-              Thread.sleep(100);
-              leases.add(real.holder("long").orElseThrow().leaseUntil());
-              assertThat(lock.isHeld()).isTrue();
-            }
-            return null;
-          });
-      assertThat(leases.get(leases.size() - 1)).isAfter(leases.get(0));
-      assertThat(real.holder("long")).isEmpty();
+  /** A task under {@code tryRun} that holds its lock until {@link #finish} is counted down. */
+  private final class Held {
+    final String name;
+    final Duration lease;
+    final CountDownLatch inside = new CountDownLatch(1);
+    final CountDownLatch finish = new CountDownLatch(1);
+    final Future<LockOutcome<Boolean>> outcome;
+
+    Held(LockManager manager, String name, Duration lease) throws InterruptedException {
+      this.name = name;
+      this.lease = lease;
+      this.outcome =
+          pool.submit(
+              () ->
+                  manager.tryRun(
+                      name,
+                      lease,
+                      Duration.ZERO,
+                      lock -> {
+                        inside.countDown();
+                        assertThat(finish.await(10, TimeUnit.SECONDS)).isTrue();
+                        return lock.isHeld();
+                      }));
+      assertThat(inside.await(10, TimeUnit.SECONDS)).as("task of %s started", name).isTrue();
     }
+
+    Instant leaseUntil() {
+      return store.holder(name).orElseThrow().leaseUntil();
+    }
+
+    /** Waits for the keep-alive to extend the lease to a full lease from the clock's time. */
+    void awaitExtendedFromNow() {
+      Instant expected = clock.instant().plus(lease);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(() -> assertThat(leaseUntil()).isEqualTo(expected));
+    }
+
+    /** Ends the task; answers whether it still held the lock at its end. */
+    boolean end() throws Exception {
+      finish.countDown();
+      return outcome.get(10, TimeUnit.SECONDS).value();
+    }
+  }
+
+  @Test
+  void theKeepAliveExtendsTheLeaseWhileTheTaskRuns() throws Exception {
+    Instant t0 = clock.instant();
+    Held held = new Held(locks, "long", Duration.ofMillis(300));
+    assertThat(held.leaseUntil()).isEqualTo(t0.plusMillis(300));
+
+    // a beat every third of the lease; six of them take the clock twice past the first lease
+    for (int i = 0; i < 6; i++) {
+      clock.advance(Duration.ofMillis(100));
+      held.awaitExtendedFromNow();
+    }
+
+    assertThat(clock.instant()).isAfter(t0.plusMillis(300));
+    assertThat(store.holder("long").orElseThrow().owner()).isEqualTo("node-1");
+    assertThat(held.end()).as("held to the end").isTrue();
+    assertThat(store.holder("long")).isEmpty();
   }
 
   @Test
   void theKeepAliveExtendsEveryRunningTaskByItsOwnLeaseAndStopsWithIt() throws Exception {
-    InMemoryLockStore real = InMemoryLockStore.create();
-    try (LockManager manager = LockManager.create(real, "node-1")) {
-      java.util.concurrent.ExecutorService pool =
-          java.util.concurrent.Executors.newFixedThreadPool(2);
-      try {
-        java.util.concurrent.CountDownLatch bothRunning =
-            new java.util.concurrent.CountDownLatch(2);
-        List<java.util.concurrent.Future<Instant[]>> runs = new ArrayList<>();
-        for (int lease : new int[] {450, 900}) {
-          String name = "long-" + lease;
-          runs.add(
-              pool.submit(
-                  () ->
-                      manager
-                          .tryRun(
-                              name,
-                              Duration.ofMillis(lease),
-                              Duration.ZERO,
-                              lock -> {
-                                bothRunning.countDown();
-                                bothRunning.await();
-                                Instant first = real.holder(name).orElseThrow().leaseUntil();
-                                Thread.sleep(lease * 2L);
-                                assertThat(lock.isHeld()).isTrue();
-                                return new Instant[] {
-                                  first, real.holder(name).orElseThrow().leaseUntil()
-                                };
-                              })
-                          .value()));
-        }
-        for (java.util.concurrent.Future<Instant[]> run : runs) {
-          Instant[] leases = run.get(10, java.util.concurrent.TimeUnit.SECONDS);
-          assertThat(leases[1]).isAfter(leases[0]);
-        }
-      } finally {
-        pool.shutdownNow();
-      }
-      assertThat(real.holder("long-450")).isEmpty();
-      assertThat(real.holder("long-900")).isEmpty();
-      // a task after them starts its own keep-alive again
-      theKeepAliveExtendsTheLeaseOf(manager, real, "later");
-    }
-  }
+    Instant t0 = clock.instant();
+    Held shorter = new Held(locks, "long-450", Duration.ofMillis(450));
+    Held longer = new Held(locks, "long-900", Duration.ofMillis(900));
 
-  private static void theKeepAliveExtendsTheLeaseOf(
-      LockManager manager, InMemoryLockStore real, String name) {
-    List<Instant> leases = new ArrayList<>();
-    manager.tryRun(
-        name,
-        Duration.ofMillis(450),
-        Duration.ZERO,
-        lock -> {
-          for (int i = 0; i < 4; i++) {
-            Thread.sleep(150);
-            leases.add(real.holder(name).orElseThrow().leaseUntil());
-          }
-          return null;
-        });
-    assertThat(leases.get(leases.size() - 1)).isAfter(leases.get(0));
+    // long-450 beats every 150 ms, long-900 every 300 ms: at 300 ms both have beaten
+    clock.advance(Duration.ofMillis(150));
+    shorter.awaitExtendedFromNow();
+    clock.advance(Duration.ofMillis(150));
+    shorter.awaitExtendedFromNow();
+    longer.awaitExtendedFromNow();
+    assertThat(shorter.leaseUntil()).isEqualTo(t0.plusMillis(300 + 450));
+    assertThat(longer.leaseUntil()).isEqualTo(t0.plusMillis(300 + 900));
+    // and on past both first leases, each by its own
+    for (int i = 0; i < 4; i++) {
+      clock.advance(Duration.ofMillis(150));
+      shorter.awaitExtendedFromNow();
+    }
+    clock.advance(Duration.ofMillis(300)); // 1200 ms: past long-900's first lease
+    longer.awaitExtendedFromNow();
+    shorter.awaitExtendedFromNow(); // 1200 is a beat of long-450 too (every 150)
+
+    assertThat(shorter.end()).isTrue();
+    assertThat(longer.end()).isTrue();
+    assertThat(store.holder("long-450")).isEmpty();
+    assertThat(store.holder("long-900")).isEmpty();
+
+    // a task after them starts its own keep-alive again
+    Held later = new Held(locks, "later", Duration.ofMillis(450));
+    for (int i = 0; i < 4; i++) {
+      clock.advance(Duration.ofMillis(150));
+      later.awaitExtendedFromNow();
+    }
+    assertThat(later.end()).isTrue();
   }
 
   @Test
-  void acquireWaitsBoundedForAHeldLock() {
+  void acquireWaitsBoundedForAHeldLock() throws Exception {
     Optional<LockHandle> first = locks.acquire("a", Duration.ofMinutes(1), Duration.ZERO);
     assertThat(first).isPresent();
-    long start = System.nanoTime();
-    assertThat(locks.acquire("a", Duration.ofMinutes(1), Duration.ofMillis(150))).isEmpty();
-    assertThat(Duration.ofNanos(System.nanoTime() - start))
-        .isGreaterThanOrEqualTo(Duration.ofMillis(150));
+    assertThat(locks.acquire("a", Duration.ofMinutes(1), Duration.ZERO)).isEmpty();
+
+    // the wait is on the ticker: it runs out only when the clock has moved past it
+    Future<Optional<LockHandle>> waiting =
+        pool.submit(() -> locks.acquire("a", Duration.ofMinutes(1), Duration.ofMillis(150)));
+    Instant start = clock.instant();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> {
+              clock.advance(Duration.ofMillis(50));
+              return waiting.isDone();
+            });
+    assertThat(waiting.get()).isEmpty();
+    assertThat(clock.instant()).isAfterOrEqualTo(start.plusMillis(150));
+    assertThat(store.holder("a").orElseThrow().token()).isEqualTo(first.get().token());
 
     try (LockHandle handle = first.get()) {
       assertThat(handle.extend(Duration.ofMinutes(2))).isTrue();
@@ -221,6 +254,20 @@ class LockManagerTest {
     assertThat(second).isPresent();
     assertThat(second.get().token()).isGreaterThan(first.get().token());
     assertThat(first.get().release()).as("released already").isFalse();
+  }
+
+  @Test
+  void acquireThatWaitsGetsTheLockOnceItsHolderReleasesIt() throws Exception {
+    LockHandle first = locks.acquire("b", Duration.ofMinutes(1), Duration.ZERO).orElseThrow();
+    // a wait that cannot run out while the clock stands still
+    Future<Optional<LockHandle>> waiting =
+        pool.submit(() -> locks.acquire("b", Duration.ofMinutes(1), Duration.ofMillis(150)));
+
+    assertThat(first.release()).isTrue();
+
+    LockHandle second = waiting.get(10, TimeUnit.SECONDS).orElseThrow();
+    assertThat(second.token()).isEqualTo(first.token() + 1);
+    assertThat(second.release()).isTrue();
   }
 
   @Test
