@@ -12,10 +12,12 @@ import io.idem.redis.RedisJobStore;
 import io.idem.redis.RedisLockStore;
 import io.idem.redis.RedisProcessedSetStore;
 import io.idem.spi.IdempotencyStore;
+import io.idem.spi.JobStore;
 import io.idem.sqlite.SqliteDatabase;
 import io.idem.tiered.TieredIdempotencyStore;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
+import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -85,55 +87,73 @@ final class Backend implements AutoCloseable {
     switch (config.store()) {
       case SQLITE -> {
         SqliteDatabase db =
-            SqliteDatabase.open(TenantNamespace.sqliteFile(config.dataDir(), tenant));
+            SqliteDatabase.builder(TenantNamespace.sqliteFile(config.dataDir(), tenant))
+                .clock(config.clock())
+                .open();
         return new TenantStores(
             tenant,
             db.idempotencyStore(),
             db.jobStore(),
             db.lockStore(),
             db.processedSetStore(),
-            Jobs.builder(db.jobStore()),
-            List.of(db));
+            jobs(db.jobStore()),
+            List.of(db),
+            config.clock(),
+            config.ticker());
       }
       case POSTGRES, TIERED -> {
         String schema = TenantNamespace.postgresSchema(tenant);
-        IdempotencyStore records = PostgresIdempotencyStore.builder(pool).schema(schema).build();
+        Clock clock = config.clock();
+        IdempotencyStore records =
+            PostgresIdempotencyStore.builder(pool).schema(schema).clock(clock).build();
         if (config.store() == ServerConfig.StoreKind.TIERED) {
           records =
               TieredIdempotencyStore.builder(records, config.redisUrl())
                   .prefix(TenantNamespace.cachePrefix(tenant))
+                  .clock(clock)
                   .build();
         }
-        PostgresJobStore jobs = PostgresJobStore.builder(pool).schema(schema).build();
+        PostgresJobStore jobs = PostgresJobStore.builder(pool).schema(schema).clock(clock).build();
         return new TenantStores(
             tenant,
             records,
             jobs,
-            PostgresLockStore.builder(pool).schema(schema).build(),
-            PostgresProcessedSetStore.builder(pool).schema(schema).build(),
-            Jobs.builder(jobs),
-            List.of(records, jobs));
+            PostgresLockStore.builder(pool).schema(schema).clock(clock).build(),
+            PostgresProcessedSetStore.builder(pool).schema(schema).clock(clock).build(),
+            jobs(jobs),
+            List.of(records, jobs),
+            clock,
+            config.ticker());
       }
       case REDIS -> {
         RedisURI uri = RedisURI.create(config.redisUrl());
         String prefix = TenantNamespace.redisPrefix(tenant);
-        RedisJobStore jobs = RedisJobStore.builder(redis, uri).prefix(prefix).build();
+        Clock clock = config.clock();
+        RedisJobStore jobs = RedisJobStore.builder(redis, uri).prefix(prefix).clock(clock).build();
         RedisIdempotencyStore records =
-            RedisIdempotencyStore.builder(redis, uri).prefix(prefix).build();
-        RedisLockStore locks = RedisLockStore.builder(redis, uri).prefix(prefix).build();
+            RedisIdempotencyStore.builder(redis, uri).prefix(prefix).clock(clock).build();
+        RedisLockStore locks =
+            RedisLockStore.builder(redis, uri).prefix(prefix).clock(clock).build();
         RedisProcessedSetStore sets =
-            RedisProcessedSetStore.builder(redis, uri).prefix(prefix).build();
+            RedisProcessedSetStore.builder(redis, uri).prefix(prefix).clock(clock).build();
         return new TenantStores(
             tenant,
             records,
             jobs,
             locks,
             sets,
-            Jobs.builder(jobs),
-            List.of(records, jobs, locks, sets));
+            jobs(jobs),
+            List.of(records, jobs, locks, sets),
+            clock,
+            config.ticker());
       }
       default -> throw new IllegalStateException("unknown store " + config.store());
     }
+  }
+
+  /** Jobs over {@code store}, on the server's clock and ticker. */
+  private Jobs.Builder jobs(JobStore store) {
+    return Jobs.builder(store).clock(config.clock()).ticker(config.ticker());
   }
 
   @Override

@@ -12,7 +12,6 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -94,7 +93,7 @@ final class DashboardRoutes implements Routes {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("tenant", t.tenant());
     m.put("store", server.config().store());
-    m.put("now", Instant.now());
+    m.put("now", server.clock().instant());
     m.put("stats", stats(stats));
     m.put("counters", counters(server.metrics().registry(), t.tenant()));
     List<ObjectNode> views = new ArrayList<>();

@@ -641,7 +641,7 @@ final class JobRoutes implements Routes {
     Instant retryAt = o.instant("retryAt");
     Duration retryIn = o.duration("retryIn", Duration.ZERO, JobJson.MAX_DURATION);
     if (retryIn != null) {
-      retryAt = Instant.now().plus(retryIn);
+      retryAt = server.clock().instant().plus(retryIn);
     }
     JobStore store = server.tenant(ctx).jobStore();
     Optional<Job> done = store.fail(id, token, error, retryAt);

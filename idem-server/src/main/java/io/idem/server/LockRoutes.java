@@ -72,17 +72,19 @@ final class LockRoutes implements Routes {
         true,
         () -> {
           LockStore store = t.lockStore();
-          long start = System.nanoTime();
+          long start = server.ticker().nanos();
           long deadline = start + wait.toNanos();
           long backoff = MIN_BACKOFF_NANOS;
           while (true) {
             LockAttempt a = store.tryAcquire(name, owner, lease);
             if (a.acquired()) {
               t.lockRegistry().acquired(name);
-              server.metrics().lockWait(t.tenant(), Duration.ofNanos(System.nanoTime() - start));
-              return new HttpReply(200, server.tree(lease(a.lease(), Instant.now())));
+              server
+                  .metrics()
+                  .lockWait(t.tenant(), Duration.ofNanos(server.ticker().nanos() - start));
+              return new HttpReply(200, server.tree(lease(a.lease(), server.clock().instant())));
             }
-            long left = deadline - System.nanoTime();
+            long left = deadline - server.ticker().nanos();
             if (left <= 0) {
               LockLease h = a.lease();
               Map<String, Object> holder = new LinkedHashMap<>();
@@ -157,7 +159,7 @@ final class LockRoutes implements Routes {
     if (h.isEmpty()) {
       throw Problem.notFound("lock " + name + " is not held");
     }
-    server.json(ctx, 200, lease(h.get(), Instant.now()));
+    server.json(ctx, 200, lease(h.get(), server.clock().instant()));
   }
 
   private static void list(ServerContext server, Context ctx) {

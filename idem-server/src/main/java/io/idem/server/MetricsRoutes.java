@@ -1,5 +1,6 @@
 package io.idem.server;
 
+import io.idem.Ticker;
 import io.idem.job.JobState;
 import io.idem.job.JobStats;
 import io.javalin.Javalin;
@@ -18,7 +19,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Besides the counters of {@link ServerMetrics}, every tenant opened so far has gauges read from
  * its job store at scrape time ({@code JobStore.stats()}: one grouped count per tenant per scrape,
- * shared by the tenant's gauges for {@link #STATS_MAX_AGE_MILLIS}):
+ * shared by the tenant's gauges for {@link #STATS_MAX_AGE_MILLIS}, on the server's ticker):
  *
  * <ul>
  *   <li>{@code idem_jobs{tenant,state}}: jobs in each state (every state, zero when none);
@@ -47,17 +48,20 @@ final class MetricsRoutes implements Routes {
         "/metrics",
         ctx -> {
           PrometheusMeterRegistry registry = server.metrics().registry();
-          server.openedTenants().forEach((name, stores) -> gauges(registry, stores));
+          server
+              .openedTenants()
+              .forEach((name, stores) -> gauges(registry, stores, server.ticker()));
           ctx.contentType(CONTENT_TYPE);
           ctx.result(registry.scrape());
         });
   }
 
-  private void gauges(PrometheusMeterRegistry registry, TenantStores stores) {
+  /** Registers the gauges of {@code stores} once; their stats' age is timed on {@code ticker}. */
+  private void gauges(PrometheusMeterRegistry registry, TenantStores stores, Ticker ticker) {
     if (!registered.add(stores.tenant())) {
       return;
     }
-    TenantStats stats = new TenantStats(stores);
+    TenantStats stats = new TenantStats(stores, ticker);
     for (JobState state : JobState.values()) {
       Gauge.builder("idem_jobs", stats, s -> s.count(state))
           .description("Jobs by state, read from the tenant's job store at scrape time")
@@ -76,12 +80,14 @@ final class MetricsRoutes implements Routes {
   /** One tenant's latest {@link JobStats}, read again when older than the maximum age. */
   private static final class TenantStats {
     private final TenantStores stores;
+    private final Ticker ticker;
     private @Nullable JobStats last;
     private long readAt;
     private boolean failed;
 
-    TenantStats(TenantStores stores) {
+    TenantStats(TenantStores stores, Ticker ticker) {
       this.stores = stores;
+      this.ticker = ticker;
     }
 
     synchronized double count(JobState state) {
@@ -95,7 +101,7 @@ final class MetricsRoutes implements Routes {
     }
 
     private @Nullable JobStats fresh() {
-      long now = System.nanoTime();
+      long now = ticker.nanos();
       if ((last == null && !failed) || now - readAt > STATS_MAX_AGE_MILLIS * 1_000_000L) {
         readAt = now;
         try {

@@ -1,6 +1,8 @@
 package io.idem.server;
 
+import io.idem.Ticker;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -21,6 +23,10 @@ import org.jspecify.annotations.Nullable;
  *     #DEFAULT_TENANT} (for a laptop, not for a network); two tenants whose namespaces (their file,
  *     schema and prefix names) would be the same are refused
  * @param maxBodyBytes the largest request body; default 1 MiB
+ * @param clock the clock of every time the server and its stores write or compare (leases, expiry,
+ *     run times, the times it answers); default system UTC
+ * @param ticker the ticker of elapsed time (waits, heartbeats, keep-alives, timeouts, cached
+ *     stats); default {@link Ticker#system()}
  */
 public record ServerConfig(
     String host,
@@ -32,7 +38,9 @@ public record ServerConfig(
     @Nullable String postgresPassword,
     @Nullable String redisUrl,
     Map<String, String> apiKeys,
-    int maxBodyBytes) {
+    int maxBodyBytes,
+    Clock clock,
+    Ticker ticker) {
 
   /** The tenant of every request when no API keys are configured. */
   public static final String DEFAULT_TENANT = "default";
@@ -80,6 +88,8 @@ public record ServerConfig(
       throw new IllegalArgumentException(
           "maxBodyBytes must be at least 1024, but was " + maxBodyBytes);
     }
+    Objects.requireNonNull(clock, "clock");
+    Objects.requireNonNull(ticker, "ticker");
   }
 
   /** {@code tenant}, when it is a valid tenant name. */
@@ -107,6 +117,8 @@ public record ServerConfig(
     private @Nullable String redisUrl;
     private final Map<String, String> apiKeys = new LinkedHashMap<>();
     private int maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
+    private Clock clock = Clock.systemUTC();
+    private Ticker ticker = Ticker.system();
 
     public Builder host(String host) {
       this.host = host;
@@ -150,6 +162,18 @@ public record ServerConfig(
       return this;
     }
 
+    /** The clock of the server and its stores (tests pass a settable one). */
+    public Builder clock(Clock clock) {
+      this.clock = clock;
+      return this;
+    }
+
+    /** The ticker of the server's elapsed time (tests pass a settable one). */
+    public Builder ticker(Ticker ticker) {
+      this.ticker = ticker;
+      return this;
+    }
+
     public ServerConfig build() {
       return new ServerConfig(
           host,
@@ -161,7 +185,9 @@ public record ServerConfig(
           postgresPassword,
           redisUrl,
           apiKeys,
-          maxBodyBytes);
+          maxBodyBytes,
+          clock,
+          ticker);
     }
   }
 }

@@ -37,7 +37,7 @@ public final class ServerContext {
   ServerContext(ServerConfig config, Backend backend, PrometheusMeterRegistry registry) {
     this.config = config;
     this.backend = backend;
-    this.metrics = new ServerMetrics(registry, java.time.Clock.systemUTC());
+    this.metrics = new ServerMetrics(registry, config.clock());
     this.mapper =
         JacksonResultCodec.defaultMapper()
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -51,6 +51,16 @@ public final class ServerContext {
 
   public ObjectMapper mapper() {
     return mapper;
+  }
+
+  /** The clock of the times the server writes and answers ({@link ServerConfig#clock()}). */
+  public java.time.Clock clock() {
+    return config.clock();
+  }
+
+  /** The ticker of the server's elapsed time ({@link ServerConfig#ticker()}). */
+  public io.idem.Ticker ticker() {
+    return config.ticker();
   }
 
   /** Counters and the recent-events log. */

@@ -3,6 +3,7 @@ package io.idem.server;
 import io.idem.Idem;
 import io.idem.IdemPolicy;
 import io.idem.InProgressPolicy;
+import io.idem.Ticker;
 import io.idem.job.Jobs;
 import io.idem.lock.LockManager;
 import io.idem.spi.IdempotencyStore;
@@ -10,6 +11,7 @@ import io.idem.spi.JobStore;
 import io.idem.spi.LockStore;
 import io.idem.spi.ProcessedSetStore;
 import io.idem.tracker.Trackers;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -39,7 +41,9 @@ public final class TenantStores implements AutoCloseable {
       LockStore lockStore,
       ProcessedSetStore setStore,
       Jobs.Builder jobs,
-      List<AutoCloseable> resources) {
+      List<AutoCloseable> resources,
+      Clock clock,
+      Ticker ticker) {
     this.tenant = tenant;
     this.idempotencyStore = idempotencyStore;
     this.jobStore = jobStore;
@@ -47,12 +51,14 @@ public final class TenantStores implements AutoCloseable {
     this.setStore = setStore;
     this.idem =
         Idem.builder(idempotencyStore)
+            .clock(clock)
+            .ticker(ticker)
             .defaultPolicy(IdemPolicy.builder().onInProgress(InProgressPolicy.reject()).build())
             .build();
     this.jobs = jobs.build();
-    this.locks = LockManager.create(lockStore);
+    this.locks = LockManager.builder(lockStore).ticker(ticker).build();
     this.trackers = Trackers.create(setStore, locks);
-    this.lockRegistry = new LockRegistry(lockStore, java.time.Clock.systemUTC());
+    this.lockRegistry = new LockRegistry(lockStore, clock);
     this.resources = new ArrayList<>(resources);
   }
 
