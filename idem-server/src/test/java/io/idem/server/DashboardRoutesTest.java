@@ -3,8 +3,11 @@ package io.idem.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.idem.testkit.SettableClock;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -18,18 +21,12 @@ class DashboardRoutesTest {
   static final String KEY_B = "key-b-0123456789abcdef";
 
   @TempDir Path dir;
+  private final SettableClock clock = SettableClock.create();
   private IdemServer server;
 
   @BeforeEach
   void start() {
-    server =
-        IdemServer.start(
-            ServerConfig.builder()
-                .port(0)
-                .dataDir(dir)
-                .apiKey(KEY_A, "acme")
-                .apiKey(KEY_B, "globex")
-                .build());
+    server = ServerTesting.start(dir, clock, KEY_A, "acme", KEY_B, "globex");
   }
 
   @AfterEach
@@ -64,15 +61,18 @@ class DashboardRoutesTest {
   @Test
   void theSummaryNeedsAKeyAndShowsOnlyTheCallersTenant() throws Exception {
     Map<String, String> acme = Map.of("Authorization", "Bearer " + KEY_A);
+    Instant enqueued = clock.instant();
     String id = DashboardTesting.enqueueWithDuplicate(server, acme, "welcome-7");
     DashboardTesting.enqueue(server, Map.of("X-Api-Key", KEY_B), "other");
 
     assertThat(ServerTesting.get(server, "/v1/dashboard", Map.of()).statusCode()).isEqualTo(401);
 
+    clock.advance(Duration.ofMinutes(3));
     HttpResponse<String> r = ServerTesting.get(server, "/v1/dashboard?job=" + id, acme);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     JsonNode d = server.context().mapper().readTree(r.body());
     assertThat(d.path("tenant").asText()).isEqualTo("acme");
+    assertThat(Instant.parse(d.path("now").asText())).isEqualTo(clock.instant());
     assertThat(d.path("stats").path("total").asLong()).isEqualTo(1);
     assertThat(d.path("stats").path("byState").path("QUEUED").asLong()).isEqualTo(1);
     assertThat(d.path("stats").path("byState").size()).isEqualTo(8);
@@ -86,7 +86,7 @@ class DashboardRoutesTest {
     assertThat(job.path("id").asText()).isEqualTo(id);
     assertThat(job.path("state").asText()).isEqualTo("QUEUED");
     assertThat(job.path("duplicatesPrevented").asLong()).isEqualTo(1);
-    assertThat(job.path("createdAt").asText()).endsWith("Z");
+    assertThat(Instant.parse(job.path("createdAt").asText())).isEqualTo(enqueued);
     assertThat(job.path("args").path("user").asText()).isEqualTo("welcome-7");
     assertThat(job.path("uniqueKey").asText()).isEqualTo(top.path("key").asText());
     assertThat(d.path("selected").path("id").asText()).isEqualTo(id);
@@ -97,6 +97,7 @@ class DashboardRoutesTest {
     assertThat(d.path("events").get(0).path("what").asText()).isEqualTo("conflict");
     assertThat(d.path("events").get(0).path("kind").asText()).isEqualTo("job");
     assertThat(d.path("events").get(0).path("key").asText()).contains("welcome-7");
+    assertThat(Instant.parse(d.path("events").get(0).path("at").asText())).isEqualTo(enqueued);
   }
 
   @Test

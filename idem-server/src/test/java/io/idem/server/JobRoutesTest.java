@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.idem.job.JobQuery;
 import io.idem.job.JobState;
+import io.idem.testkit.SettableClock;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -21,13 +22,13 @@ class JobRoutesTest {
   static final String KEY_A = "key-a-0123456789abcdef";
 
   @TempDir Path dir;
+  private final SettableClock clock = SettableClock.create();
   private IdemServer server;
   private JobApi api;
 
   @BeforeEach
   void start() {
-    server =
-        IdemServer.start(ServerConfig.builder().port(0).dataDir(dir).apiKey(KEY_A, "acme").build());
+    server = ServerTesting.start(dir, clock, KEY_A, "acme");
     api = new JobApi(server, KEY_A);
   }
 
@@ -66,7 +67,7 @@ class JobRoutesTest {
     assertThat(job.get("args").isObject()).isTrue();
     assertThat(job.get("args").get("to").asText()).isEqualTo("a@b.c");
     assertThat(job.get("args").get("n").get(1).asInt()).isEqualTo(2);
-    assertThat(Instant.parse(job.get("createdAt").asText())).isBeforeOrEqualTo(Instant.now());
+    assertThat(Instant.parse(job.get("createdAt").asText())).isEqualTo(clock.instant());
 
     JobApi.Answer got = api.get("/v1/jobs/" + job.get("id").asText()).expect(200);
     assertThat(got.body().get("args")).isEqualTo(job.get("args"));
@@ -401,6 +402,24 @@ class JobRoutesTest {
     assertThat(lost.isProblem()).isTrue();
     assertThat(lost.text("title")).isEqualTo("Lease lost");
     assertThat(lost.text("state")).isEqualTo("SUCCEEDED");
+  }
+
+  @Test
+  void retryInCountsFromTheServersClock() throws Exception {
+    String id = api.enqueue("{\"type\":\"t\"}").expect(201).job().get("id").asText();
+    long token = claimOne("w1").get("token").asLong();
+    JobApi.Answer failed =
+        api.post(
+                "/v1/jobs/" + id + "/fail",
+                "{\"token\":" + token + ",\"error\":\"later\",\"retryIn\":\"PT1M\"}")
+            .expect(200);
+    assertThat(failed.text("state")).isEqualTo("FAILED");
+    assertThat(Instant.parse(failed.text("runAt"))).isEqualTo(clock.instant().plusSeconds(60));
+    String claim = "{\"queues\":[\"default\"],\"workerId\":\"w2\",\"lease\":\"PT30S\"}";
+    clock.advance(java.time.Duration.ofSeconds(59));
+    assertThat(api.post("/v1/workers/claim", claim).expect(200).body().get("jobs")).isEmpty();
+    clock.advance(java.time.Duration.ofSeconds(1));
+    assertThat(claimOne("w2").get("token").asLong()).isEqualTo(token + 1);
   }
 
   @Test

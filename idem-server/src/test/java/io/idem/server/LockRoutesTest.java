@@ -4,6 +4,7 @@ import static io.idem.server.TenantApi.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.idem.testkit.SettableClock;
 import io.micrometer.core.instrument.Timer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,20 +17,23 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Locks over HTTP, and the Idempotency-Key header on their POSTs. */
+/**
+ * Locks over HTTP, and the Idempotency-Key header on their POSTs. The server runs on a settable
+ * clock: leases, keep times and waits pass only when the test moves it.
+ */
 class LockRoutesTest {
 
   static final String KEY = "key-a-0123456789abcdef";
 
   @TempDir Path dir;
+  private final SettableClock clock = SettableClock.create();
   private IdemServer server;
   private TenantApi api;
   private int keys;
 
   @BeforeEach
   void start() {
-    server =
-        IdemServer.start(ServerConfig.builder().port(0).dataDir(dir).apiKey(KEY, "acme").build());
+    server = ServerTesting.start(dir, clock, KEY, "acme");
     api = new TenantApi(server, KEY);
   }
 
@@ -51,6 +55,34 @@ class LockRoutesTest {
         Map.of("Idempotency-Key", idempotencyKey));
   }
 
+  /**
+   * Sends the acquire on another thread and returns once the server runs it (its Idempotency-Key is
+   * claimed).
+   */
+  private CompletableFuture<TenantApi.Answer> acquireInBackground(
+      String name, Object body, String idempotencyKey) {
+    CompletableFuture<TenantApi.Answer> f =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return acquire(name, body, idempotencyKey);
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () ->
+                server
+                    .context()
+                    .tenantNamed("acme")
+                    .idempotencyStore()
+                    .get(httpKey("POST", "/v1/locks/" + name + "/acquire", idempotencyKey))
+                    .isPresent());
+    return f;
+  }
+
   @Test
   void acquireHoldReleaseAndAcquireAgain() throws Exception {
     TenantApi.Answer a =
@@ -58,8 +90,7 @@ class LockRoutesTest {
     assertThat(a.text("name")).isEqualTo("nightly");
     assertThat(a.text("owner")).isEqualTo("host-1");
     long token = a.number("token");
-    assertThat(Instant.parse(a.text("leaseUntil")))
-        .isBetween(Instant.now().plusSeconds(25), Instant.now().plusSeconds(31));
+    assertThat(Instant.parse(a.text("leaseUntil"))).isEqualTo(clock.instant().plusSeconds(30));
 
     TenantApi.Answer holder = api.get("/v1/locks/nightly").expect(200);
     assertThat(holder.number("token")).isEqualTo(token);
@@ -87,30 +118,51 @@ class LockRoutesTest {
   void extendMovesTheLeaseOnlyForTheHolder() throws Exception {
     TenantApi.Answer a = acquire("ext", Map.of("owner", "o", "lease", "PT10S")).expect(200);
     long token = a.number("token");
+    assertThat(Instant.parse(a.text("leaseUntil"))).isEqualTo(clock.instant().plusSeconds(10));
+    clock.advance(Duration.ofSeconds(5));
     TenantApi.Answer e =
         api.post("/v1/locks/ext/extend", json(Map.of("token", token, "lease", "PT1H"))).expect(200);
-    assertThat(Instant.parse(e.text("leaseUntil")))
-        .isAfter(Instant.parse(a.text("leaseUntil")).plusSeconds(3000));
+    assertThat(Instant.parse(e.text("leaseUntil"))).isEqualTo(clock.instant().plusSeconds(3600));
     api.post("/v1/locks/ext/extend", json(Map.of("token", token - 1, "lease", "PT1H")))
         .problem(409, null);
   }
 
   @Test
   void acquireWaitsForTheHolderUpToWaitAndRecordsTheWait() throws Exception {
+    Instant t0 = clock.instant();
     acquire("w", Map.of("owner", "first", "lease", "PT1S")).expect(200);
-    long start = System.nanoTime();
-    TenantApi.Answer second =
-        acquire("w", Map.of("owner", "second", "lease", "PT30S", "wait", "PT10S")).expect(200);
+    CompletableFuture<TenantApi.Answer> waiting =
+        acquireInBackground(
+            "w", Map.of("owner", "second", "lease", "PT30S", "wait", "PT10S"), "wait-2");
+    // held by the first, with a wait on the server's ticker: nothing ends while the clock stands
+    assertThat(waiting).isNotDone();
+    clock.advance(Duration.ofSeconds(1)); // the first lease ends
+
+    TenantApi.Answer second = waiting.get(10, TimeUnit.SECONDS).expect(200);
     assertThat(second.text("owner")).isEqualTo("second");
-    assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThan(Duration.ofMillis(300));
+    assertThat(Instant.parse(second.text("leaseUntil"))).isEqualTo(t0.plusSeconds(1 + 30));
     Timer waits = server.context().metrics().registry().find("idem_lock_wait").timer();
     assertThat(waits).isNotNull();
     assertThat(waits.count()).isEqualTo(2);
-    assertThat(waits.max(TimeUnit.MILLISECONDS)).isGreaterThan(300);
+    // timed on the ticker: from the request's start to the acquisition, at most the second moved
+    assertThat(waits.max(TimeUnit.MILLISECONDS)).isBetween(0.0, 1000.0);
 
-    long start2 = System.nanoTime();
-    acquire("w", Map.of("owner", "third", "lease", "PT30S", "wait", "PT0.3S")).problem(409, null);
-    assertThat(Duration.ofNanos(System.nanoTime() - start2)).isGreaterThan(Duration.ofMillis(250));
+    CompletableFuture<TenantApi.Answer> third =
+        acquireInBackground(
+            "w", Map.of("owner", "third", "lease", "PT30S", "wait", "PT0.3S"), "wait-3");
+    assertThat(third).isNotDone();
+    Instant waitFrom = clock.instant();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> {
+              clock.advance(Duration.ofMillis(50));
+              return third.isDone();
+            });
+    TenantApi.Answer refused = third.get().problem(409, null);
+    assertThat(refused.body().path("holder").path("owner").asText()).isEqualTo("second");
+    assertThat(clock.instant()).isAfterOrEqualTo(waitFrom.plusMillis(300));
+    assertThat(waits.count()).as("a wait that ran out is not recorded").isEqualTo(2);
   }
 
   @Test
@@ -119,7 +171,11 @@ class LockRoutesTest {
         acquire("keep", Map.of("owner", "o", "lease", "PT30S")).expect(200).number("token");
     api.post("/v1/locks/keep/release", json(Map.of("token", token, "keepFor", "PT2S"))).expect(200);
     api.get("/v1/locks/keep").expect(200);
-    await().atMost(Duration.ofSeconds(10)).until(() -> api.get("/v1/locks/keep").status() == 404);
+    clock.advance(Duration.ofMillis(1999));
+    assertThat(Instant.parse(api.get("/v1/locks/keep").expect(200).text("leaseUntil")))
+        .isEqualTo(clock.instant().plusMillis(1));
+    clock.advance(Duration.ofMillis(1));
+    api.get("/v1/locks/keep").problem(404, null);
   }
 
   @Test
@@ -136,8 +192,11 @@ class LockRoutesTest {
     var first = list.body().path("locks").get(1);
     assertThat(first.path("token").asLong()).isEqualTo(b);
     assertThat(first.path("owner").asText()).isEqualTo("o1");
-    assertThat(first.path("leaseLeftMillis").asLong()).isBetween(50_000L, 60_000L);
-    assertThat(Duration.parse(first.path("leaseLeft").asText())).isPositive();
+    assertThat(first.path("leaseLeftMillis").asLong()).isEqualTo(60_000L);
+    assertThat(first.path("leaseLeft").asText()).isEqualTo("PT1M");
+    clock.advance(Duration.ofSeconds(15));
+    var later = api.get("/v1/locks").expect(200).body().path("locks").get(1);
+    assertThat(later.path("leaseLeftMillis").asLong()).isEqualTo(45_000L);
     // the free one is forgotten
     assertThat(server.context().tenantNamed("acme").lockRegistry().size()).isEqualTo(2);
   }

@@ -2,11 +2,11 @@ package io.idem.server;
 
 import static io.idem.server.TenantApi.json;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.idem.IdempotencyKey;
 import io.idem.Outcome;
+import io.idem.testkit.SettableClock;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -17,19 +17,19 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Idempotency records over HTTP: once() for any language. */
+/** Idempotency records over HTTP: once() for any language. The server runs on a settable clock. */
 class RecordRoutesTest {
 
   static final String KEY = "key-a-0123456789abcdef";
 
   @TempDir Path dir;
+  private final SettableClock clock = SettableClock.create();
   private IdemServer server;
   private TenantApi api;
 
   @BeforeEach
   void start() {
-    server =
-        IdemServer.start(ServerConfig.builder().port(0).dataDir(dir).apiKey(KEY, "acme").build());
+    server = ServerTesting.start(dir, clock, KEY, "acme");
     api = new TenantApi(server, KEY);
   }
 
@@ -50,7 +50,7 @@ class RecordRoutesTest {
     long token = c.number("token");
     assertThat(token).isPositive();
     Instant leaseUntil = Instant.parse(c.text("leaseUntil"));
-    assertThat(leaseUntil).isBetween(Instant.now(), Instant.now().plusSeconds(31));
+    assertThat(leaseUntil).isEqualTo(clock.instant().plusSeconds(30)); // the default lease
 
     api.post(
             "/v1/records/complete",
@@ -71,7 +71,7 @@ class RecordRoutesTest {
     assertThat(record.body().path("result").path("id").asText()).isEqualTo("m-1");
     // email keys keep the email category's TTL (2 h)
     assertThat(Instant.parse(record.text("expiresAt")))
-        .isBetween(Instant.now().plus(Duration.ofMinutes(119)), Instant.now().plusSeconds(7201));
+        .isEqualTo(clock.instant().plus(Duration.ofHours(2)));
     assertThat(server.context().metrics().recent("acme"))
         .extracting(ServerMetrics.Event::what)
         .contains("replay", "mismatch");
@@ -141,7 +141,8 @@ class RecordRoutesTest {
         api.post("/v1/records/claim", json(Map.of("key", "crash", "lease", "PT0.2S")))
             .expect(201)
             .number("token");
-    Thread.sleep(300);
+    api.post("/v1/records/claim", json(Map.of("key", "crash"))).problem(409, null);
+    clock.advance(Duration.ofMillis(200));
     TenantApi.Answer second =
         api.post("/v1/records/claim", json(Map.of("key", "crash"))).expect(201);
     assertThat(second.number("attempt")).isEqualTo(2);
@@ -217,7 +218,10 @@ class RecordRoutesTest {
     assertThat(replay.text("state")).isEqualTo("failed");
     assertThat(replay.body().path("error").path("message").asText()).isEqualTo("down");
     assertThat(replay.body().path("replayed").asBoolean()).isTrue();
-    await().atMost(Duration.ofSeconds(10)).until(() -> claim("cached", "p").status() == 201);
+    clock.advance(Duration.ofMillis(999));
+    assertThat(claim("cached", "p").expect(200).body().path("replayed").asBoolean()).isTrue();
+    clock.advance(Duration.ofMillis(1));
+    assertThat(claim("cached", "p").expect(201).number("attempt")).isEqualTo(2);
 
     long t2 = claim("fatal", "p").expect(201).number("token");
     api.post(
@@ -232,12 +236,14 @@ class RecordRoutesTest {
     TenantApi.Answer c =
         api.post("/v1/records/claim", json(Map.of("key", "long", "lease", "PT10S"))).expect(201);
     Instant before = Instant.parse(c.text("leaseUntil"));
+    assertThat(before).isEqualTo(clock.instant().plusSeconds(10));
+    clock.advance(Duration.ofSeconds(5));
     TenantApi.Answer e =
         api.post(
                 "/v1/records/extend",
                 json(Map.of("key", "long", "token", c.number("token"), "lease", "PT1H")))
             .expect(200);
-    assertThat(Instant.parse(e.text("leaseUntil"))).isAfter(before.plusSeconds(3000));
+    assertThat(Instant.parse(e.text("leaseUntil"))).isEqualTo(clock.instant().plusSeconds(3600));
   }
 
   @Test
