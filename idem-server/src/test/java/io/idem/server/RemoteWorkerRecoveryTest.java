@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.idem.testkit.SettableClock;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
@@ -13,13 +14,15 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A remote worker that dies (stops heartbeating) loses its job to the server's maintenance, which
- * queues it again for another worker; the dead worker's token then changes nothing.
+ * queues it again for another worker; the dead worker's token then changes nothing. The server runs
+ * on a settable clock: the lease passes when the test moves it.
  */
 class RemoteWorkerRecoveryTest {
 
   static final String KEY = "key-r-0123456789abcdef";
 
   @TempDir Path dir;
+  private final SettableClock clock = SettableClock.create();
   private IdemServer server;
   private JobApi api;
   private boolean closed;
@@ -27,8 +30,7 @@ class RemoteWorkerRecoveryTest {
   @BeforeEach
   void start() {
     System.setProperty(JobRoutes.MAINTENANCE_INTERVAL_PROPERTY, "PT0.2S");
-    server =
-        IdemServer.start(ServerConfig.builder().port(0).dataDir(dir).apiKey(KEY, "acme").build());
+    server = ServerTesting.start(dir, clock, KEY, "acme");
     api = new JobApi(server, KEY);
   }
 
@@ -55,6 +57,8 @@ class RemoteWorkerRecoveryTest {
     long deadToken = first.get("token").asLong();
 
     // the worker dies: no heartbeat; the maintenance task queues the job again after the lease
+    assertThat(api.get("/v1/jobs/" + id).text("state")).isEqualTo("RUNNING");
+    clock.advance(Duration.ofSeconds(1));
     await()
         .atMost(Duration.ofSeconds(10))
         .pollInterval(Duration.ofMillis(100))
