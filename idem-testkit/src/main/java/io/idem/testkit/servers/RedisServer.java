@@ -17,7 +17,11 @@ import org.jspecify.annotations.Nullable;
  * A real Redis for tests: either one this class runs ({@code redis-server} from the PATH, or else
  * the Linux binary shipped in {@code com.github.codemonstur:embedded-redis} on Maven Central) on a
  * random port bound to 127.0.0.1 with persistence off; or an existing server named by a URI. A
- * managed server can be stopped, killed and started again on the same port. Thread-safe.
+ * managed server can be stopped, killed and started again on the same port. It runs in a folder
+ * {@code idem-redis-<pid>-<random>} under the temp folder (its working folder, log and pid file),
+ * which {@link #close} deletes after stopping it; a shutdown hook closes it when the JVM ends, and
+ * the folders of JVMs that ended without their hooks are swept by the next one (see {@link
+ * RunFolders}). Thread-safe.
  */
 public final class RedisServer implements AutoCloseable {
 
@@ -26,14 +30,16 @@ public final class RedisServer implements AutoCloseable {
   private final String host;
   private final int port;
   private final @Nullable String binary;
+  private final @Nullable Path dir;
   private final @Nullable Path log;
   private @Nullable Process process;
 
-  private RedisServer(String host, int port, @Nullable String binary, @Nullable Path log) {
+  private RedisServer(String host, int port, @Nullable String binary, @Nullable Path dir) {
     this.host = host;
     this.port = port;
     this.binary = binary;
-    this.log = log;
+    this.dir = dir;
+    this.log = dir == null ? null : dir.resolve("redis.log");
   }
 
   /** An existing server: {@code redis://host:port}. */
@@ -42,13 +48,18 @@ public final class RedisServer implements AutoCloseable {
     return new RedisServer(u.getHost(), u.getPort() < 0 ? 6379 : u.getPort(), null, null);
   }
 
-  /** Runs a new server; returns when it accepts connections. */
+  /**
+   * Runs a new server; returns when it accepts connections. It is stopped and its folder deleted by
+   * {@link #close}, or by a shutdown hook when the JVM ends.
+   */
   public static synchronized RedisServer startManaged() {
     try {
       Path onPath = Processes.onPath("redis-server");
       String binary = onPath != null ? onPath.toString() : bundled().toString();
-      Path log = Files.createTempFile("idem-redis-", ".log");
-      RedisServer server = new RedisServer("127.0.0.1", Processes.freePort(), binary, log);
+      RedisServer server =
+          new RedisServer("127.0.0.1", Processes.freePort(), binary, RunFolders.create("redis"));
+      Files.createFile(server.log);
+      Runtime.getRuntime().addShutdownHook(new Thread(server::close, "idem-redis-stop"));
       server.start();
       return server;
     } catch (IOException e) {
@@ -56,28 +67,39 @@ public final class RedisServer implements AutoCloseable {
     }
   }
 
+  /** The bundled binary, copied once per machine and version under the temp folder. */
   private static Path bundled() throws IOException {
-    Path target = Path.of(System.getProperty("java.io.tmpdir"), "idem-" + BUNDLED);
+    Path target = RunFolders.tmp().resolve("idem-" + BUNDLED);
     if (Files.isExecutable(target)) {
       return target;
     }
-    Path staging = Files.createTempFile("idem-redis-server-", "");
-    try (InputStream in = RedisServer.class.getClassLoader().getResourceAsStream(BUNDLED)) {
-      if (in == null) {
-        throw new IllegalStateException(
-            "no redis-server on the PATH and " + BUNDLED + " is not on the classpath");
-      }
-      Files.copy(in, staging, StandardCopyOption.REPLACE_EXISTING);
-    }
-    Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path folder = RunFolders.create("staging");
     try {
-      Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      if (!Files.isExecutable(target)) {
-        throw e;
+      Path staging = folder.resolve("redis-server");
+      try (InputStream in = RedisServer.class.getClassLoader().getResourceAsStream(BUNDLED)) {
+        if (in == null) {
+          throw new IllegalStateException(
+              "no redis-server on the PATH and " + BUNDLED + " is not on the classpath");
+        }
+        Files.copy(in, staging, StandardCopyOption.REPLACE_EXISTING);
       }
+      Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwxr-xr-x"));
+      try {
+        Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+      } catch (IOException e) {
+        if (!Files.isExecutable(target)) {
+          throw e;
+        }
+      }
+    } finally {
+      RunFolders.delete(folder);
     }
     return target;
+  }
+
+  /** The folder of a managed server (working folder, log and pid file), or null. */
+  @Nullable Path folder() {
+    return dir;
   }
 
   /** True when this class runs the server. */
@@ -116,6 +138,8 @@ public final class RedisServer implements AutoCloseable {
                       binary,
                       "--port",
                       String.valueOf(port),
+                      "--dir",
+                      dir.toString(),
                       "--bind",
                       "127.0.0.1",
                       "--save",
@@ -129,6 +153,7 @@ public final class RedisServer implements AutoCloseable {
               .redirectErrorStream(true)
               .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
               .start();
+      Files.writeString(dir.resolve(RunFolders.REDIS_PID), RunFolders.describe(process.toHandle()));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start " + binary + ": " + e.getMessage(), e);
     }
@@ -171,10 +196,23 @@ public final class RedisServer implements AutoCloseable {
     }
   }
 
+  /**
+   * Stops a managed server and deletes its folder; an external one is left alone. Closing twice
+   * does nothing more.
+   */
   @Override
   public synchronized void close() {
-    if (binary != null && process != null) {
-      stop(false);
+    if (dir == null || !Files.exists(dir)) {
+      return;
+    }
+    try {
+      if (process != null) {
+        stop(false);
+      }
+    } catch (RuntimeException e) {
+      System.err.println("idem test kit: cannot stop " + this + ": " + e);
+    } finally {
+      RunFolders.delete(dir);
     }
   }
 

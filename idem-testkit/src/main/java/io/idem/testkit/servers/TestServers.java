@@ -5,7 +5,9 @@ import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * The servers of this test JVM, started on first use and stopped when the JVM exits.
+ * The servers of this test JVM, started on first use and stopped when the JVM exits (their folders
+ * under the temp folder deleted; those of earlier JVMs that were killed are swept when a server
+ * starts).
  *
  * <ul>
  *   <li>{@link #postgres()}: the server at {@code IDEM_TEST_PG_URL} (a JDBC URL; user and password
@@ -34,9 +36,7 @@ public final class TestServers {
             PostgresServer.external(
                 url, env("IDEM_TEST_PG_USER", "postgres"), env("IDEM_TEST_PG_PASSWORD", ""));
       } else {
-        PostgresServer started = PostgresServer.startManaged();
-        Runtime.getRuntime().addShutdownHook(new Thread(started::close, "idem-pg-stop"));
-        postgres = started;
+        postgres = PostgresServer.startManaged();
       }
     }
     return postgres;
@@ -50,9 +50,7 @@ public final class TestServers {
         URI.create(url); // fail early on a malformed URL
         redis = RedisServer.external(url);
       } else {
-        RedisServer started = RedisServer.startManaged();
-        Runtime.getRuntime().addShutdownHook(new Thread(started::close, "idem-redis-stop"));
-        redis = started;
+        redis = RedisServer.startManaged();
       }
     }
     return redis;
