@@ -40,6 +40,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -68,9 +69,19 @@ class PostgresFaultTest {
 
   /**
    * PostgreSQL restarted in the middle of a run: stopped fast (sessions ended) or immediately (a
-   * crash, recovered from the WAL on start), then started again. Calls during the outage fail with
-   * StoreUnavailableException and are retried by their callers; bodies whose complete failed are
-   * recorded by Idem's retries while the lease holds.
+   * crash, recovered from the WAL on start), then started again, while eight callers run 600 keys
+   * and one body is held inside its run. What the design promises, and this test makes happen:
+   *
+   * <ul>
+   *   <li>a call that starts while PostgreSQL is down fails with StoreUnavailableException within
+   *       the pool's connection timeout (a probe on a fresh key, whose body never runs);
+   *   <li>a body that ran while PostgreSQL went away has its completion retried by Idem (for four
+   *       fifths of the lease from its claim) and recorded once PostgreSQL is back: the held body
+   *       is released only when PostgreSQL is down, so its completion fails and is retried;
+   *   <li>so no body runs twice and no claim is left IN_PROGRESS, provided the outage ends within
+   *       that window: the server is down only for the probe and the held completion's failure,
+   *       each bounded by the connection timeout, plus what stopping and starting take.
+   * </ul>
    */
   @ParameterizedTest(name = "immediate stop: {0}")
   @ValueSource(booleans = {false, true})
@@ -81,14 +92,21 @@ class PostgresFaultTest {
     TestServers.requireManaged(server);
     String schema = server.createSchema("idem_restart");
     // A short connection timeout: during the outage a step fails after 1 s instead of 30 s.
-    pool = PostgresTests.pool(10, Duration.ofSeconds(1));
+    Duration connectionTimeout = Duration.ofSeconds(1);
+    // What a failing step may take beyond the connection timeout (a dead pooled connection found
+    // and evicted first, a loaded machine's scheduling).
+    Duration margin = Duration.ofSeconds(2);
+    pool = PostgresTests.pool(12, connectionTimeout);
     CountingStore store =
         new CountingStore(PostgresIdempotencyStore.builder(pool).schema(schema).build());
-    // Idem retries a completion for four fifths of the lease (16 s here): "no body twice" holds for
-    // outages shorter than that, so the outage below is kept well within it.
+    // Idem retries a completion for four fifths of the lease from the claim (24 s here); the
+    // outage below takes the probe and the held completion's failure (at most 2 x 3 s) plus a stop
+    // and a start (about a second each), and is asserted to stay within half of that window.
+    Duration lease = Duration.ofSeconds(30);
+    Duration retryWindow = lease.multipliedBy(4).dividedBy(5);
     IdemPolicy policy =
         IdemPolicy.builder()
-            .lease(Duration.ofSeconds(20))
+            .lease(lease)
             .onInProgress(InProgressPolicy.waitUpTo(Duration.ofSeconds(60)))
             .build();
 
@@ -101,9 +119,16 @@ class PostgresFaultTest {
     AtomicInteger leaseLost = new AtomicInteger();
     AtomicInteger inProgress = new AtomicInteger();
     AtomicBoolean restarted = new AtomicBoolean();
+    IdempotencyKey held = IdempotencyKey.of("restart", Scope.tenant(run), Map.of("held", true));
+    IdempotencyKey probe = IdempotencyKey.of("restart", Scope.tenant(run), Map.of("probe", true));
+    CountDownLatch heldRunning = new CountDownLatch(1);
+    CountDownLatch releaseHeld = new CountDownLatch(1);
+    Duration probeTook;
+    Duration outage;
+    Outcome<String> heldOutcome;
 
     try (Idem idem = Idem.builder(store).noBackgroundPurge().build()) {
-      ExecutorService workerThreads = Executors.newFixedThreadPool(threads);
+      ExecutorService workerThreads = Executors.newFixedThreadPool(threads + 1);
       try {
         List<Future<?>> workers = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
@@ -127,9 +152,7 @@ class PostgresFaultTest {
                                     Map.of("i", i),
                                     policy,
                                     () -> {
-                                      bodies
-                                          .computeIfAbsent(key.value(), k -> new AtomicInteger())
-                                          .incrementAndGet();
+                                      count(bodies, key);
                                       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
                                       return "done";
                                     });
@@ -144,6 +167,7 @@ class PostgresFaultTest {
                           } catch (InProgressException e) {
                             inProgress.incrementAndGet();
                           }
+                          // a caller's backoff before it tries the key again
                           LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
                         }
                       }
@@ -153,42 +177,86 @@ class PostgresFaultTest {
         }
 
         await().atMost(Duration.ofSeconds(60)).until(() -> executed.get() >= keys / 4);
-        int failedBefore = unavailable.get();
+        long heldCalled = System.nanoTime(); // the held key is claimed after this
+        Future<Outcome<String>> heldCall =
+            workerThreads.submit(
+                () ->
+                    idem.once(
+                        held,
+                        null,
+                        policy,
+                        () -> {
+                          count(bodies, held);
+                          heldRunning.countDown();
+                          assertThat(releaseHeld.await(60, TimeUnit.SECONDS)).isTrue();
+                          return "held";
+                        }));
+        assertThat(heldRunning.await(30, TimeUnit.SECONDS)).isTrue();
+
         server.stop(immediate);
         try {
-          await().atMost(Duration.ofSeconds(30)).until(() -> store.failures.get() > 0);
-          // down until a caller has seen the outage too, but at most 8 s: a caller whose body ran
-          // keeps retrying its completion meanwhile (it sees nothing), and the outage must end
-          // within that window (waiting for every caller to fail made outages of 16 s and more,
-          // after which claims were taken over and two bodies ran twice)
-          long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(8);
-          while (unavailable.get() <= failedBefore && System.nanoTime() < end) {
-            Thread.sleep(20);
-          }
-        } finally {
-          server.start(); // whatever happened: the tests after this one need the server
-          restarted.set(true);
-        }
+          // a new claim while PostgreSQL is down fails within the connection timeout
+          long probed = System.nanoTime();
+          assertThatThrownBy(() -> idem.once(probe, null, policy, () -> count(bodies, probe)))
+              .isInstanceOf(StoreUnavailableException.class);
+          probeTook = Duration.ofNanos(System.nanoTime() - probed);
+          assertThat(probeTook).isLessThan(connectionTimeout.plus(margin));
 
+          // the held body ends while PostgreSQL is down: its completion fails (and is retried)
+          releaseHeld.countDown();
+          await()
+              .atMost(connectionTimeout.plus(margin))
+              .until(() -> store.completeFailedFor.contains(held.value()));
+        } finally {
+          releaseHeld.countDown();
+          server.start(); // whatever happened: the tests after this one need the server
+        }
+        outage = Duration.ofNanos(System.nanoTime() - heldCalled);
+        assertThat(outage)
+            .as(
+                "from the held claim to PostgreSQL accepting connections again: within half of the"
+                    + " %s in which Idem retries completions, the rest left for reconnecting",
+                retryWindow)
+            .isLessThan(retryWindow.dividedBy(2));
+
+        heldOutcome = heldCall.get(60, TimeUnit.SECONDS);
+        restarted.set(true);
         for (Future<?> w : workers) {
           w.get(150, TimeUnit.SECONDS);
         }
       } finally {
         workerThreads.shutdownNow();
       }
+
+      // the probe's key was never claimed: its body runs now, once
+      assertThat(bodies).doesNotContainKey(probe.value());
+      assertThat(idem.once(probe, null, policy, () -> count(bodies, probe)).wasExecuted()).isTrue();
     }
 
     System.out.printf(
         "restart run (immediate %s): %d bodies, %d calls failed with StoreUnavailableException, %d"
-            + " LeaseLostException, %d InProgressException; store step failures: %s%n",
+            + " LeaseLostException, %d InProgressException; store step failures: %s; probe failed"
+            + " in %d ms; down for %d ms from the held claim%n",
         immediate,
         executed.get(),
         unavailable.get(),
         leaseLost.get(),
         inProgress.get(),
-        store.failuresByStep);
-    assertThat(unavailable).as("calls that failed during the outage").hasPositiveValue();
-    assertThat(bodies).hasSize(keys);
+        store.failuresByStep,
+        probeTook.toMillis(),
+        outage.toMillis());
+    assertThat(heldOutcome.wasExecuted()).isTrue();
+    assertThat(heldOutcome.value()).isEqualTo("held");
+    assertThat(heldOutcome.attempt()).isEqualTo(1);
+    assertThat(store.failuresByStep.get("complete"))
+        .as("completions that failed during the outage and were retried")
+        .hasPositiveValue();
+    IdempotencyRecord heldRecord = store.delegate.get(held.value()).orElseThrow();
+    assertThat(heldRecord.state()).isEqualTo(RecordState.COMPLETED);
+    assertThat(heldRecord.token()).isEqualTo(heldOutcome.token());
+    assertThat(heldRecord.attempt()).isEqualTo(1);
+
+    assertThat(bodies).hasSize(keys + 2);
     assertThat(bodies.entrySet())
         .allSatisfy(e -> assertThat(e.getValue().get()).as("runs of %s", e.getKey()).isEqualTo(1));
     assertThat(
@@ -199,7 +267,12 @@ class PostgresFaultTest {
     assertThat(
             PostgresTests.queryLong(
                 pool, "SELECT count(*) FROM " + schema + ".idem_records WHERE state = 'COMPLETED'"))
-        .isEqualTo(keys);
+        .isEqualTo(keys + 2);
+  }
+
+  /** Counts a run of {@code key}'s body; returns the count. */
+  private static int count(Map<String, AtomicInteger> bodies, IdempotencyKey key) {
+    return bodies.computeIfAbsent(key.value(), k -> new AtomicInteger()).incrementAndGet();
   }
 
   /**
@@ -307,7 +380,7 @@ class PostgresFaultTest {
   }
 
   @Test
-  void claimsWhoseHolderDiedAreRecoveredByLease() {
+  void claimsWhoseHolderDiedAreRecoveredByLease() throws Exception {
     String schema = TestServers.postgres().createSchema("idem_dead");
     pool = PostgresTests.pool(4, Duration.ofSeconds(10));
     SettableClock clock = SettableClock.create();
@@ -335,7 +408,49 @@ class PostgresFaultTest {
       assertThat(runs).hasValue(0);
 
       clock.advance(Duration.ofMillis(1));
-      Outcome<Integer> taken = idem.once(key, payload, reject, () -> runs.incrementAndGet());
+      CountDownLatch running = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      ExecutorService newHolder = Executors.newSingleThreadExecutor();
+      Outcome<Integer> taken;
+      try {
+        Future<Outcome<Integer>> call =
+            newHolder.submit(
+                () ->
+                    idem.once(
+                        key,
+                        payload,
+                        reject,
+                        () -> {
+                          running.countDown();
+                          assertThat(release.await(60, TimeUnit.SECONDS)).isTrue();
+                          return runs.incrementAndGet();
+                        }));
+        assertThat(running.await(30, TimeUnit.SECONDS)).isTrue();
+
+        // the new holder's body runs: its claim is IN_PROGRESS with a new token
+        IdempotencyRecord held = store.get(key.value()).orElseThrow();
+        assertThat(held.state()).isEqualTo(RecordState.IN_PROGRESS);
+        assertThat(held.attempt()).isEqualTo(2);
+        assertThat(held.token()).isGreaterThan(deadToken);
+
+        // the dead holder's token is refused while the new holder holds the key, and changes
+        // nothing: neither a completion, a failure nor a longer lease
+        assertStaleTokenRefused(store, key.value(), deadToken, lease);
+        IdempotencyRecord still = store.get(key.value()).orElseThrow();
+        assertThat(still.state()).isEqualTo(RecordState.IN_PROGRESS);
+        assertThat(still.token()).isEqualTo(held.token());
+        assertThat(still.attempt()).isEqualTo(2);
+        assertThat(still.leaseUntil()).isEqualTo(held.leaseUntil());
+        assertThat(still.result()).isNull();
+        assertThat(still.error()).isNull();
+
+        release.countDown();
+        taken = call.get(30, TimeUnit.SECONDS);
+        assertThat(taken.token()).isEqualTo(held.token());
+      } finally {
+        release.countDown();
+        newHolder.shutdownNow();
+      }
 
       assertThat(taken.wasExecuted()).isTrue();
       assertThat(taken.attempt()).isEqualTo(2);
@@ -343,11 +458,8 @@ class PostgresFaultTest {
       assertThat(runs).hasValue(1);
     }
 
-    assertThat(store.complete(key.value(), deadToken, new StoredResult("T", "0", null), lease))
-        .isFalse();
-    assertThat(store.extend(key.value(), deadToken, lease)).isFalse();
-    assertThat(store.fail(key.value(), deadToken, new StoredError("E", "x"), lease, lease))
-        .isFalse();
+    // and after the new holder completed
+    assertStaleTokenRefused(store, key.value(), deadToken, lease);
     IdempotencyRecord rec = store.get(key.value()).orElseThrow();
     assertThat(rec.state()).isEqualTo(RecordState.COMPLETED);
     assertThat(rec.attempt()).isEqualTo(2);
@@ -355,11 +467,22 @@ class PostgresFaultTest {
     assertThat(rec.result().encoded()).isEqualTo("1");
   }
 
+  /** Complete, extend and fail with {@code token} all answer "not held". */
+  private static void assertStaleTokenRefused(
+      IdempotencyStore store, String key, long token, Duration lease) {
+    assertThat(store.complete(key, token, new StoredResult("T", "0", null), lease)).isFalse();
+    assertThat(store.extend(key, token, lease.multipliedBy(10))).isFalse();
+    assertThat(store.fail(key, token, new StoredError("E", "x"), lease, lease)).isFalse();
+  }
+
   /** Counts the store steps that failed, by step. */
   private static final class CountingStore implements IdempotencyStore {
     final IdempotencyStore delegate;
     final AtomicInteger failures = new AtomicInteger();
     final Map<String, AtomicInteger> failuresByStep = new ConcurrentHashMap<>();
+
+    /** The keys whose completion failed at least once. */
+    final Set<String> completeFailedFor = ConcurrentHashMap.newKeySet();
 
     CountingStore(IdempotencyStore delegate) {
       this.delegate = delegate;
@@ -382,7 +505,12 @@ class PostgresFaultTest {
 
     @Override
     public boolean complete(String key, long token, StoredResult result, Duration ttl) {
-      return count("complete", () -> delegate.complete(key, token, result, ttl));
+      try {
+        return count("complete", () -> delegate.complete(key, token, result, ttl));
+      } catch (StoreUnavailableException e) {
+        completeFailedFor.add(key);
+        throw e;
+      }
     }
 
     @Override
