@@ -25,6 +25,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -69,30 +73,73 @@ class SqliteCrashRecoveryTest {
 
       clock.set(orphan.leaseUntil().plusMillis(1));
       AtomicInteger runs = new AtomicInteger();
-      Outcome<String> takeover =
-          idem.once(k, null, reject, () -> "after-" + runs.incrementAndGet());
+      CountDownLatch running = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      ExecutorService newHolder = Executors.newSingleThreadExecutor();
+      Outcome<String> takeover;
+      try {
+        Future<Outcome<String>> call =
+            newHolder.submit(
+                () ->
+                    idem.once(
+                        k,
+                        null,
+                        reject,
+                        () -> {
+                          running.countDown();
+                          assertThat(release.await(60, TimeUnit.SECONDS)).isTrue();
+                          return "after-" + runs.incrementAndGet();
+                        }));
+        assertThat(running.await(30, TimeUnit.SECONDS)).isTrue();
+
+        // the new holder's body runs: its claim is IN_PROGRESS with a new token
+        IdempotencyRecord held = store.get(key).orElseThrow();
+        assertThat(held.state()).isEqualTo(RecordState.IN_PROGRESS);
+        assertThat(held.attempt()).isEqualTo(2);
+        assertThat(held.token()).isGreaterThan(childToken);
+
+        // the dead holder's token is refused while the new holder holds the key, and changes
+        // nothing: neither a completion, a failure nor a longer lease
+        assertStaleTokenRefused(store, key, childToken);
+        IdempotencyRecord still = store.get(key).orElseThrow();
+        assertThat(still.state()).isEqualTo(RecordState.IN_PROGRESS);
+        assertThat(still.token()).isEqualTo(held.token());
+        assertThat(still.attempt()).isEqualTo(2);
+        assertThat(still.leaseUntil()).isEqualTo(held.leaseUntil());
+        assertThat(still.result()).isNull();
+        assertThat(still.error()).isNull();
+
+        release.countDown();
+        takeover = call.get(30, TimeUnit.SECONDS);
+        assertThat(takeover.token()).isEqualTo(held.token());
+      } finally {
+        release.countDown();
+        newHolder.shutdownNow();
+      }
 
       assertThat(takeover.wasExecuted()).isTrue();
       assertThat(takeover.attempt()).isEqualTo(2);
-      assertThat(takeover.token()).isGreaterThan(childToken);
+      assertThat(takeover.value()).isEqualTo("after-1");
       assertThat(runs).hasValue(1);
 
-      StoredResult stale = new StoredResult("java.lang.String", "\"stale\"", null);
-      assertThat(store.complete(key, childToken, stale, Duration.ofHours(1))).isFalse();
-      assertThat(store.extend(key, childToken, Duration.ofHours(1))).isFalse();
-      assertThat(
-              store.fail(
-                  key,
-                  childToken,
-                  new StoredError("E", "stale"),
-                  Duration.ZERO,
-                  Duration.ofHours(1)))
-          .isFalse();
+      // and after the new holder completed
+      assertStaleTokenRefused(store, key, childToken);
       IdempotencyRecord after = store.get(key).orElseThrow();
       assertThat(after.state()).isEqualTo(RecordState.COMPLETED);
       assertThat(after.result().encoded()).isEqualTo("\"after-1\"");
       assertThat(idem.once(k, null, reject, () -> "again").value()).isEqualTo("after-1");
     }
+  }
+
+  /** Complete, extend and fail with {@code token} all answer "not held". */
+  private static void assertStaleTokenRefused(IdempotencyStore store, String key, long token) {
+    StoredResult stale = new StoredResult("java.lang.String", "\"stale\"", null);
+    assertThat(store.complete(key, token, stale, Duration.ofHours(1))).isFalse();
+    assertThat(store.extend(key, token, Duration.ofHours(1))).isFalse();
+    assertThat(
+            store.fail(
+                key, token, new StoredError("E", "stale"), Duration.ZERO, Duration.ofHours(1)))
+        .isFalse();
   }
 
   @Test
