@@ -5,6 +5,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.idem.spi.IdempotencyStore;
 import io.idem.spi.JobStore;
 import io.idem.testkit.JobCrashContract;
+import io.idem.testkit.servers.ParentWatch;
 import io.idem.testkit.servers.PostgresServer;
 import java.time.Duration;
 import java.util.List;
@@ -58,6 +59,7 @@ class PostgresJobCrashTest extends JobCrashContract {
     private Child() {}
 
     public static void main(String[] args) throws Exception {
+      ParentWatch.haltWhenParentEnds(); // no child outlives the test JVM
       HikariConfig c = new HikariConfig();
       c.setJdbcUrl(args[1]);
       c.setUsername(args[2]);

@@ -3,6 +3,7 @@ package io.idem.redis;
 import io.idem.spi.IdempotencyStore;
 import io.idem.spi.JobStore;
 import io.idem.testkit.JobCrashContract;
+import io.idem.testkit.servers.ParentWatch;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 
@@ -43,6 +44,7 @@ class RedisJobCrashTest extends JobCrashContract {
     private Child() {}
 
     public static void main(String[] args) throws Exception {
+      ParentWatch.haltWhenParentEnds(); // no child outlives the test JVM
       runWorker(
           RedisJobStore.builder(args[1]).prefix(args[2]).build(),
           RedisIdempotencyStore.builder(args[1]).prefix(args[2]).build(),

@@ -3,6 +3,7 @@ package io.idem.sqlite;
 import io.idem.Idem;
 import io.idem.IdemPolicy;
 import io.idem.IdempotencyKey;
+import io.idem.testkit.servers.ParentWatch;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -19,6 +20,7 @@ public final class ChildHolder {
   private ChildHolder() {}
 
   public static void main(String[] args) throws Exception {
+    ParentWatch.haltWhenParentEnds(); // no child outlives the test JVM
     Path db = Path.of(args[0]);
     IdempotencyKey key = IdempotencyKey.readable(args[1]);
     String mode = args[2];

@@ -3,6 +3,7 @@ package io.idem.sqlite;
 import io.idem.spi.IdempotencyStore;
 import io.idem.spi.JobStore;
 import io.idem.testkit.JobCrashContract;
+import io.idem.testkit.servers.ParentWatch;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -55,6 +56,7 @@ class SqliteJobCrashTest extends JobCrashContract {
     private Child() {}
 
     public static void main(String[] args) throws Exception {
+      ParentWatch.haltWhenParentEnds(); // no child outlives the test JVM
       SqliteDatabase db = SqliteDatabase.open(Path.of(args[1]));
       runWorker(db.jobStore(), db.idempotencyStore(), args[0]);
     }
