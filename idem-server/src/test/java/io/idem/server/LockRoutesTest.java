@@ -289,25 +289,7 @@ class LockRoutesTest {
   void theSameKeyWhileTheFirstRequestRunsIs409() throws Exception {
     long token = acquire("busy", Map.of("owner", "x", "lease", "PT1M")).expect(200).number("token");
     String body = json(Map.of("owner", "y", "lease", "PT1M", "wait", "PT10S"));
-    CompletableFuture<TenantApi.Answer> waiting =
-        CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                return acquire("busy", body, "wait-1");
-              } catch (Exception e) {
-                throw new IllegalStateException(e);
-              }
-            });
-    await()
-        .atMost(Duration.ofSeconds(5))
-        .until(
-            () ->
-                server
-                    .context()
-                    .tenantNamed("acme")
-                    .idempotencyStore()
-                    .get(httpKey("POST", "/v1/locks/busy/acquire", "wait-1"))
-                    .isPresent());
+    CompletableFuture<TenantApi.Answer> waiting = acquireInBackground("busy", body, "wait-1");
     TenantApi.Answer concurrent = acquire("busy", body, "wait-1").problem(409, null);
     assertThat(concurrent.body().path("detail").asText()).contains("still being processed");
     assertThat(waiting).isNotDone();

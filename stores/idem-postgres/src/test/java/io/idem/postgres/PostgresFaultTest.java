@@ -28,6 +28,7 @@ import io.idem.spi.RecordState;
 import io.idem.spi.StoredError;
 import io.idem.spi.StoredResult;
 import io.idem.testkit.SettableClock;
+import io.idem.testkit.StaleTokens;
 import io.idem.testkit.servers.PostgresServer;
 import io.idem.testkit.servers.TestServers;
 import java.time.Duration;
@@ -435,14 +436,8 @@ class PostgresFaultTest {
 
         // the dead holder's token is refused while the new holder holds the key, and changes
         // nothing: neither a completion, a failure nor a longer lease
-        assertStaleTokenRefused(store, key.value(), deadToken, lease);
-        IdempotencyRecord still = store.get(key.value()).orElseThrow();
-        assertThat(still.state()).isEqualTo(RecordState.IN_PROGRESS);
-        assertThat(still.token()).isEqualTo(held.token());
-        assertThat(still.attempt()).isEqualTo(2);
-        assertThat(still.leaseUntil()).isEqualTo(held.leaseUntil());
-        assertThat(still.result()).isNull();
-        assertThat(still.error()).isNull();
+        assertThat(StaleTokens.assertRefusedAndChangeNothing(store, key.value(), deadToken))
+            .isEqualTo(held);
 
         release.countDown();
         taken = call.get(30, TimeUnit.SECONDS);
@@ -459,7 +454,7 @@ class PostgresFaultTest {
     }
 
     // and after the new holder completed
-    assertStaleTokenRefused(store, key.value(), deadToken, lease);
+    StaleTokens.assertRefusedAndChangeNothing(store, key.value(), deadToken);
     IdempotencyRecord rec = store.get(key.value()).orElseThrow();
     assertThat(rec.state()).isEqualTo(RecordState.COMPLETED);
     assertThat(rec.attempt()).isEqualTo(2);
@@ -468,13 +463,6 @@ class PostgresFaultTest {
   }
 
   /** Complete, extend and fail with {@code token} all answer "not held". */
-  private static void assertStaleTokenRefused(
-      IdempotencyStore store, String key, long token, Duration lease) {
-    assertThat(store.complete(key, token, new StoredResult("T", "0", null), lease)).isFalse();
-    assertThat(store.extend(key, token, lease.multipliedBy(10))).isFalse();
-    assertThat(store.fail(key, token, new StoredError("E", "x"), lease, lease)).isFalse();
-  }
-
   /** Counts the store steps that failed, by step. */
   private static final class CountingStore implements IdempotencyStore {
     final IdempotencyStore delegate;

@@ -12,15 +12,13 @@ import io.idem.Outcome;
 import io.idem.spi.IdempotencyRecord;
 import io.idem.spi.IdempotencyStore;
 import io.idem.spi.RecordState;
-import io.idem.spi.StoredError;
-import io.idem.spi.StoredResult;
 import io.idem.testkit.SettableClock;
+import io.idem.testkit.StaleTokens;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -100,14 +98,8 @@ class SqliteCrashRecoveryTest {
 
         // the dead holder's token is refused while the new holder holds the key, and changes
         // nothing: neither a completion, a failure nor a longer lease
-        assertStaleTokenRefused(store, key, childToken);
-        IdempotencyRecord still = store.get(key).orElseThrow();
-        assertThat(still.state()).isEqualTo(RecordState.IN_PROGRESS);
-        assertThat(still.token()).isEqualTo(held.token());
-        assertThat(still.attempt()).isEqualTo(2);
-        assertThat(still.leaseUntil()).isEqualTo(held.leaseUntil());
-        assertThat(still.result()).isNull();
-        assertThat(still.error()).isNull();
+        assertThat(StaleTokens.assertRefusedAndChangeNothing(store, key, childToken))
+            .isEqualTo(held);
 
         release.countDown();
         takeover = call.get(30, TimeUnit.SECONDS);
@@ -123,7 +115,7 @@ class SqliteCrashRecoveryTest {
       assertThat(runs).hasValue(1);
 
       // and after the new holder completed
-      assertStaleTokenRefused(store, key, childToken);
+      StaleTokens.assertRefusedAndChangeNothing(store, key, childToken);
       IdempotencyRecord after = store.get(key).orElseThrow();
       assertThat(after.state()).isEqualTo(RecordState.COMPLETED);
       assertThat(after.result().encoded()).isEqualTo("\"after-1\"");
@@ -132,16 +124,6 @@ class SqliteCrashRecoveryTest {
   }
 
   /** Complete, extend and fail with {@code token} all answer "not held". */
-  private static void assertStaleTokenRefused(IdempotencyStore store, String key, long token) {
-    StoredResult stale = new StoredResult("java.lang.String", "\"stale\"", null);
-    assertThat(store.complete(key, token, stale, Duration.ofHours(1))).isFalse();
-    assertThat(store.extend(key, token, Duration.ofHours(1))).isFalse();
-    assertThat(
-            store.fail(
-                key, token, new StoredError("E", "stale"), Duration.ZERO, Duration.ofHours(1)))
-        .isFalse();
-  }
-
   @Test
   void aResultCompletedByAKilledProcessSurvivesAndIsReplayedAfterReopening() throws Exception {
     Path db = dir.resolve("idem.db");
