@@ -30,6 +30,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -173,8 +175,9 @@ class SqliteSetsAndLocksTest {
     int rounds = 150;
     try (SqliteDatabase a = open(file);
         SqliteDatabase b = open(file)) {
-      AtomicInteger holders = new AtomicInteger();
+      AtomicReference<String> holder = new AtomicReference<>();
       AtomicInteger overlaps = new AtomicInteger();
+      AtomicInteger refusals = new AtomicInteger();
       AtomicInteger addWinners = new AtomicInteger();
       List<Long> tokens = Collections.synchronizedList(new ArrayList<>());
       CyclicBarrier start = new CyclicBarrier(threads);
@@ -194,13 +197,18 @@ class SqliteSetsAndLocksTest {
                       }
                       LockAttempt attempt = db.lockStore().tryAcquire("race", owner, LEASE);
                       if (!attempt.acquired()) {
+                        refusals.incrementAndGet();
                         continue;
                       }
-                      if (holders.incrementAndGet() != 1) {
+                      // the holder's mark covers its whole critical section, up to the release
+                      if (!holder.compareAndSet(null, owner)) {
                         overlaps.incrementAndGet();
                       }
                       tokens.add(attempt.lease().token());
-                      holders.decrementAndGet();
+                      LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(200));
+                      if (!holder.compareAndSet(owner, null)) {
+                        overlaps.incrementAndGet();
+                      }
                       if (!db.lockStore().release("race", attempt.lease().token(), Duration.ZERO)) {
                         overlaps.incrementAndGet();
                       }
@@ -216,6 +224,7 @@ class SqliteSetsAndLocksTest {
       }
 
       assertThat(overlaps).hasValue(0);
+      assertThat(refusals).as("tries refused while another held the lock").doesNotHaveValue(0);
       assertThat(addWinners).as("one winner per job").hasValue(rounds);
       assertThat(a.processedSetStore().members("race")).hasSize(rounds);
       assertThat(tokens).isNotEmpty().isSorted().doesNotHaveDuplicates();
