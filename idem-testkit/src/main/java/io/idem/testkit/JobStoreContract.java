@@ -2,6 +2,7 @@ package io.idem.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.idem.job.ConflictPolicy;
 import io.idem.job.EnqueueOutcome;
@@ -1082,12 +1083,21 @@ public abstract class JobStoreContract {
     } finally {
       sub.close();
     }
-    AtomicInteger after = new AtomicInteger();
-    AutoCloseable other = store.subscribe(after::incrementAndGet);
-    other.close();
-    enqueued(job("t"));
-    Thread.sleep(200); // a notification would arrive well within this on every store
-    assertThat(after.get()).isZero();
+    // Every store calls its listeners one after the other, in the order they subscribed, for each
+    // wake-up: once a listener that subscribed after the closed one heard the enqueue, the closed
+    // one's call would already have been made.
+    AtomicInteger closedOne = new AtomicInteger();
+    AutoCloseable closed = store.subscribe(closedOne::incrementAndGet);
+    CountDownLatch marker = new CountDownLatch(1);
+    AutoCloseable open = store.subscribe(marker::countDown);
+    try {
+      closed.close();
+      enqueued(job("t"));
+      assertThat(marker.await(10, TimeUnit.SECONDS)).as("the open subscriber woken").isTrue();
+      assertThat(closedOne.get()).as("wake-ups of the closed subscriber").isZero();
+    } finally {
+      open.close();
+    }
   }
 
   // ---- concurrency ----------------------------------------------------------------------------
@@ -1234,19 +1244,23 @@ public abstract class JobStoreContract {
         f.get(90, TimeUnit.SECONDS);
       }
       producing.set(false);
-      // drain: the workers keep going until nothing is due
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (System.nanoTime() < deadline) {
-        JobStats s = store.stats();
-        if (s.count(JobState.QUEUED)
-                + s.count(JobState.RUNNING)
-                + s.count(JobState.FAILED)
-                + s.count(JobState.SCHEDULED)
-            == 0) {
-          break;
-        }
-        Thread.sleep(20);
-      }
+      // drain: the workers keep going until nothing is due (or one of them failed: its error is
+      // thrown by its future below)
+      await("the queue drained")
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(20))
+          .until(
+              () -> {
+                if (others.stream().anyMatch(Future::isDone)) {
+                  return true;
+                }
+                JobStats s = store.stats();
+                return s.count(JobState.QUEUED)
+                        + s.count(JobState.RUNNING)
+                        + s.count(JobState.FAILED)
+                        + s.count(JobState.SCHEDULED)
+                    == 0;
+              });
       running.set(false);
       for (Future<?> f : others) {
         f.get(30, TimeUnit.SECONDS);
