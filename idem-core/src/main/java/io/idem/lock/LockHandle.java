@@ -4,8 +4,9 @@ import io.idem.spi.LockLease;
 import java.time.Duration;
 
 /**
- * A lock held through {@link LockManager#acquire}: extend it, release it (or close it, in a
- * try-with-resources). Thread-safe.
+ * A lock held through {@link LockManager#acquire}: kept alive by the manager until it is released
+ * (unless acquired with {@link LockManager.KeepAlive#NONE}); extend it, release it (or close it, in
+ * a try-with-resources). Thread-safe.
  */
 public interface LockHandle extends AutoCloseable {
 
@@ -17,7 +18,16 @@ public interface LockHandle extends AutoCloseable {
     return lease().token();
   }
 
-  /** Extends the lease to now + {@code lease}; false when the holding was lost. */
+  /**
+   * False once released, or once the lock was lost (its lease ended and another holder took it: the
+   * keep-alive or an extension was refused).
+   */
+  boolean isHeld();
+
+  /**
+   * Extends the lease to now + {@code lease} (the keep-alive extends by it from then on); false
+   * when the holding was lost or released.
+   */
   boolean extend(Duration lease);
 
   /** Releases the lock; false when the holding was lost already. Idempotent. */

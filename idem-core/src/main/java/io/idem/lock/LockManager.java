@@ -145,13 +145,39 @@ public final class LockManager implements AutoCloseable {
     }
   }
 
+  /** Whether a handle from {@link #acquire} keeps its lease alive until it is released. */
+  public enum KeepAlive {
+    /**
+     * The manager extends the lease every third of it, as {@link #tryRun} does, until the handle is
+     * released or closed (or the manager is closed): a long critical section keeps its lock. The
+     * default.
+     */
+    UNTIL_RELEASED,
+    /** Nobody extends the lease but the holder ({@link LockHandle#extend}); it ends on its own. */
+    NONE
+  }
+
   /**
    * Acquires {@code name} with {@code lease}, waiting up to {@code maxWait} (polling with a growing
-   * backoff) while another holds it. The handle does not keep itself alive: extend it.
+   * backoff) while another holds it. The handle is kept alive until it is released or closed
+   * ({@link KeepAlive#UNTIL_RELEASED}): release it in a {@code finally} or a try-with-resources.
    *
    * @return the handle, or empty when the lock was still held after {@code maxWait}
    */
   public Optional<LockHandle> acquire(String name, Duration lease, Duration maxWait) {
+    return acquire(name, lease, maxWait, KeepAlive.UNTIL_RELEASED);
+  }
+
+  /**
+   * {@link #acquire(String, Duration, Duration)} with the keep-alive chosen at the call: {@link
+   * KeepAlive#NONE} for a holder that extends the lease itself (or wants it to lapse when it stops
+   * extending, as a remote holder would).
+   *
+   * @return the handle, or empty when the lock was still held after {@code maxWait}
+   */
+  public Optional<LockHandle> acquire(
+      String name, Duration lease, Duration maxWait, KeepAlive keepAlive) {
+    Objects.requireNonNull(keepAlive, "keepAlive");
     checkName(name);
     Durations.requirePositive("lease", lease);
     Objects.requireNonNull(maxWait, "maxWait");
@@ -163,7 +189,11 @@ public final class LockManager implements AutoCloseable {
     while (true) {
       LockAttempt attempt = store.tryAcquire(name, owner, lease);
       if (attempt.acquired()) {
-        return Optional.of(new Handle(attempt.lease()));
+        Holding holding = new Holding(attempt.lease(), lease);
+        if (keepAlive == KeepAlive.UNTIL_RELEASED) {
+          keepAlive(holding);
+        }
+        return Optional.of(new Handle(holding));
       }
       long left = deadline - ticker.nanos();
       if (left <= 0) {
@@ -240,7 +270,7 @@ public final class LockManager implements AutoCloseable {
       long now = ticker.nanos();
       if (h.nextBeat - now <= 0) {
         h.extend();
-        h.nextBeat = now + h.everyNanos; // from before the extend: it lengthens from then
+        h.nextBeat = now + h.everyNanos(); // from before the extend: it lengthens from then
       }
       if (!h.stopped && (next == Long.MAX_VALUE || h.nextBeat - next < 0)) {
         next = h.nextBeat;
@@ -251,20 +281,42 @@ public final class LockManager implements AutoCloseable {
     }
   }
 
-  /** A holding under tryRun, with its keep-alive (every third of the lease, by the sweep). */
+  /**
+   * A holding under tryRun or behind a handle, with its keep-alive (every third of the lease, by
+   * the sweep) while it is registered.
+   */
   private final class Holding implements LockContext {
     private final LockLease lease;
-    private final Duration leaseLength;
     private final AtomicBoolean held = new AtomicBoolean(true);
-    final long everyNanos;
+
+    /** The lease the keep-alive extends by: the acquired one, or the last a handle extended by. */
+    private volatile Duration leaseLength;
+
     volatile long nextBeat;
     volatile boolean stopped;
 
     Holding(LockLease lease, Duration leaseLength) {
       this.lease = lease;
       this.leaseLength = leaseLength;
-      this.everyNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(1, leaseLength.toMillis() / 3));
-      this.nextBeat = ticker.nanos() + everyNanos;
+      this.nextBeat = ticker.nanos() + everyNanos();
+    }
+
+    long everyNanos() {
+      return TimeUnit.MILLISECONDS.toNanos(Math.max(1, leaseLength.toMillis() / 3));
+    }
+
+    /** A handle's own extension: kept by the keep-alive from then on; false when lost. */
+    boolean extendBy(Duration length) {
+      if (!held.get()) {
+        return false;
+      }
+      if (store.extend(lease.name(), lease.token(), length)) {
+        leaseLength = length;
+        return true;
+      }
+      held.set(false);
+      stopKeepAlive();
+      return false;
     }
 
     /** Extends the lease; a refusal means the lock was lost (taken over after its lease ended). */
@@ -272,6 +324,7 @@ public final class LockManager implements AutoCloseable {
       try {
         if (held.get() && !store.extend(lease.name(), lease.token(), leaseLength)) {
           held.set(false);
+          stopKeepAlive();
           LOG.warn("Lock {} (token {}) was lost while its task ran", lease.name(), lease.token());
         }
       } catch (RuntimeException e) {
@@ -311,30 +364,38 @@ public final class LockManager implements AutoCloseable {
     }
   }
 
-  /** A handle from {@link #acquire}. */
+  /** A handle from {@link #acquire}: its holding, kept alive while registered. */
   private final class Handle implements LockHandle {
-    private final LockLease lease;
+    private final Holding holding;
     private final AtomicBoolean released = new AtomicBoolean();
 
-    Handle(LockLease lease) {
-      this.lease = lease;
+    Handle(Holding holding) {
+      this.holding = holding;
     }
 
     @Override
     public LockLease lease() {
-      return lease;
+      return holding.lease;
+    }
+
+    @Override
+    public boolean isHeld() {
+      return !released.get() && holding.isHeld();
     }
 
     @Override
     public boolean extend(Duration length) {
       Durations.requirePositive("lease", length);
-      return !released.get() && store.extend(lease.name(), lease.token(), length);
+      return !released.get() && holding.extendBy(length);
     }
 
     @Override
     public boolean release() {
-      return released.compareAndSet(false, true)
-          && store.release(lease.name(), lease.token(), Duration.ZERO);
+      if (!released.compareAndSet(false, true)) {
+        return false;
+      }
+      holding.stopKeepAlive();
+      return store.release(holding.lease.name(), holding.lease.token(), Duration.ZERO);
     }
 
     @Override

@@ -270,6 +270,84 @@ class LockManagerTest {
     assertThat(second.release()).isTrue();
   }
 
+  /** Waits for the keep-alive to extend {@code name}'s lease to {@code lease} from the clock. */
+  private void awaitExtendedFromNow(String name, Duration lease) {
+    Instant expected = clock.instant().plus(lease);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> assertThat(store.holder(name).orElseThrow().leaseUntil()).isEqualTo(expected));
+  }
+
+  @Test
+  void anAcquiredHandleIsKeptAliveUntilItIsClosed() {
+    Instant t0 = clock.instant();
+    LockManager other = LockManager.builder(store).owner("node-2").ticker(clock).build();
+    try (LockHandle handle =
+        locks.acquire("section", Duration.ofMillis(300), Duration.ZERO).orElseThrow()) {
+      // a beat every third of the lease; six of them take the clock twice past the first lease
+      for (int i = 0; i < 6; i++) {
+        clock.advance(Duration.ofMillis(100));
+        awaitExtendedFromNow("section", Duration.ofMillis(300));
+      }
+      assertThat(clock.instant()).isAfter(t0.plusMillis(300));
+      assertThat(handle.isHeld()).isTrue();
+      assertThat(other.tryRun("section", Duration.ofMinutes(1), Duration.ZERO, l -> 1).wasSkipped())
+          .as("still held by node-1 past its first lease")
+          .isTrue();
+      assertThat(store.holder("section").orElseThrow().token()).isEqualTo(handle.token());
+
+      // an extension by hand is what the keep-alive keeps from then on
+      assertThat(handle.extend(Duration.ofMillis(600))).isTrue();
+      clock.advance(Duration.ofMillis(200));
+      awaitExtendedFromNow("section", Duration.ofMillis(600));
+    } finally {
+      other.close();
+    }
+    assertThat(store.holder("section")).as("released by close").isEmpty();
+  }
+
+  @Test
+  void aHandleAcquiredWithoutKeepAliveLapsesAfterItsLease() {
+    LockHandle handle =
+        locks
+            .acquire("lapse", Duration.ofMillis(300), Duration.ZERO, LockManager.KeepAlive.NONE)
+            .orElseThrow();
+    clock.advance(Duration.ofMillis(300));
+    LockManager other = LockManager.builder(store).owner("node-2").ticker(clock).build();
+    try {
+      Optional<LockHandle> taken = other.acquire("lapse", Duration.ofMinutes(1), Duration.ZERO);
+      assertThat(taken).as("free once its lease passed").isPresent();
+      assertThat(taken.get().token()).isGreaterThan(handle.token());
+      assertThat(handle.extend(Duration.ofMinutes(1))).as("lost").isFalse();
+      assertThat(handle.isHeld()).isFalse();
+      assertThat(handle.release()).isFalse();
+      assertThat(store.holder("lapse").orElseThrow().owner()).isEqualTo("node-2");
+      taken.get().close();
+    } finally {
+      other.close();
+    }
+  }
+
+  @Test
+  void aKeptAliveHandleThatLostItsLockSaysSo() {
+    LockHandle handle = locks.acquire("lost", Duration.ofMillis(300), Duration.ZERO).orElseThrow();
+    // another holder takes it over behind the manager's back (as after a long pause of this one)
+    store.release("lost", handle.token(), Duration.ZERO);
+    LockHandle thief =
+        LockManager.builder(store)
+            .owner("node-2")
+            .ticker(clock)
+            .build()
+            .acquire("lost", Duration.ofMinutes(1), Duration.ZERO, LockManager.KeepAlive.NONE)
+            .orElseThrow();
+    clock.advance(Duration.ofMillis(100)); // the next beat is refused
+    await().atMost(Duration.ofSeconds(10)).until(() -> !handle.isHeld());
+    assertThat(store.holder("lost").orElseThrow().token()).isEqualTo(thief.token());
+    assertThat(handle.release()).isFalse();
+    assertThat(thief.release()).isTrue();
+  }
+
   @Test
   void badArgumentsAreRefusedNamingTheValue() {
     assertThatThrownBy(() -> locks.tryRun("x", Duration.ZERO, Duration.ZERO, l -> 1))
