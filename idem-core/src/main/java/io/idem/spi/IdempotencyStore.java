@@ -58,10 +58,12 @@ public interface IdempotencyStore extends AutoCloseable {
 
   /**
    * Whether {@link io.idem.Idem} should read the record before claiming, so that duplicates are
-   * answered by a read: true for stores where a claim costs more than a read (a write lock on
-   * SQLite, a locked map bin in memory); false (the default) for stores whose claim answers with
-   * the record in the same round trip (PostgreSQL, Redis), where the read would only add a round
-   * trip.
+   * answered by a read: true where a claim costs more than a read (the in-memory store: a read of
+   * the map against a compute that locks the key's bin); false (the default) where the claim
+   * answers with the record in the same step, so that a read first would only add one (PostgreSQL,
+   * Redis, tiered; SQLite, whose claim of a completed key commits without writing, and where a
+   * separate read costs fresh keys more than it saves duplicates). A store may also decide per call
+   * (the Redis store reads first by itself while most recent claims were duplicates).
    */
   default boolean readBeforeClaim() {
     return false;
