@@ -1,5 +1,6 @@
 package io.idem;
 
+import io.idem.internal.LeaseKeeper;
 import io.idem.memory.InMemoryIdempotencyStore;
 import io.idem.spi.ClaimRequest;
 import io.idem.spi.ClaimResult;
@@ -84,9 +85,8 @@ public final class Idem implements AutoCloseable {
    */
   private final ConcurrentHashMap<String, Heartbeat> running = new ConcurrentHashMap<>();
 
-  /** The ticker's reading of the next scheduled heartbeat sweep; Long.MAX_VALUE when none is. */
-  private final java.util.concurrent.atomic.AtomicLong sweepAt =
-      new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
+  /** Extends the leases of running claims whose policy has a heartbeat. */
+  private final LeaseKeeper keeper;
 
   private Idem(Builder b) {
     this.store = b.store;
@@ -108,6 +108,7 @@ public final class Idem implements AutoCloseable {
             });
     scheduler.setRemoveOnCancelPolicy(true);
     scheduler.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    this.keeper = new LeaseKeeper(scheduler, ticker);
     if (b.purgeEvery != null) {
       long ms = b.purgeEvery.toMillis();
       scheduler.scheduleWithFixedDelay(this::purgeQuietly, ms, ms, TimeUnit.MILLISECONDS);
@@ -377,12 +378,12 @@ public final class Idem implements AutoCloseable {
       try {
         value = body.call();
       } catch (Throwable error) {
-        heartbeat.stop();
+        keeper.stop(heartbeat);
         recordFailure(
             key, claimed, heartbeat, policy.onFailure(), policy.lease(), ttl, error, start);
         throw rethrowable(k, error);
       }
-      heartbeat.stop();
+      keeper.stop(heartbeat);
       StoredResult result;
       try {
         result = codec.encode(value);
@@ -416,7 +417,7 @@ public final class Idem implements AutoCloseable {
       emit(IdemEvent.Type.EXECUTED, key, claimed, elapsed(start), null);
       return Outcome.executed(key, value, claimed.attempt(), token);
     } finally {
-      heartbeat.stop();
+      keeper.stop(heartbeat);
       running.remove(k, heartbeat);
       heartbeat.done.complete(null);
     }
@@ -544,63 +545,19 @@ public final class Idem implements AutoCloseable {
   // ---- heartbeats, events, purge ----------------------------------------------------------
 
   /**
-   * Registers a claim this instance runs. Its lease is extended by the heartbeat sweep: one task,
-   * scheduled for the earliest beat that is due, that extends every running claim whose beat has
-   * come and schedules itself for the next; a call only puts and removes its entry (no timer per
-   * call).
+   * Registers a claim this instance runs (local waiters are woken by its end) and, when its policy
+   * has a heartbeat, gives its lease to the keeper, which extends it every heartbeat while the body
+   * runs.
    */
   private Heartbeat startHeartbeat(IdempotencyKey key, IdempotencyRecord claimed, IdemPolicy p) {
     Duration every = p.heartbeat();
-    Heartbeat hb =
-        new Heartbeat(key, claimed, p.lease(), every == null ? 0 : every.toNanos(), ticker.nanos());
+    long now = ticker.nanos();
+    Heartbeat hb = new Heartbeat(key, claimed, p.lease(), every == null ? 0 : every.toNanos(), now);
     running.put(key.value(), hb);
-    if (hb.everyNanos > 0) {
-      scheduleSweepBy(hb.nextBeat);
+    if (hb.every > 0) {
+      keeper.keep(hb, now);
     }
     return hb;
-  }
-
-  /**
-   * Schedules a sweep for when the ticker reads {@code at}: after {@code at} less the reading now,
-   * in real time. On the system ticker the sweep then finds the beat due; on a ticker that moved
-   * less (a test's settable one), it finds it not yet due and looks again after what is left.
-   */
-  private void scheduleSweepBy(long at) {
-    while (true) {
-      long current = sweepAt.get();
-      if (current - at <= 0) {
-        return; // a sweep at or before then is scheduled already
-      }
-      if (sweepAt.compareAndSet(current, at)) {
-        try {
-          scheduler.schedule(this::sweep, Math.max(0, at - ticker.nanos()), TimeUnit.NANOSECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException closed) {
-          // Idem is closed: no more heartbeats
-        }
-        return;
-      }
-    }
-  }
-
-  private void sweep() {
-    sweepAt.set(Long.MAX_VALUE);
-    long next = Long.MAX_VALUE;
-    for (Heartbeat hb : running.values()) {
-      if (hb.stopped || hb.everyNanos == 0) {
-        continue;
-      }
-      long now = ticker.nanos();
-      if (hb.nextBeat - now <= 0) {
-        beat(hb, now);
-        hb.nextBeat = now + hb.everyNanos; // from before the extend: it lengthens from then
-      }
-      if (!hb.stopped && (next == Long.MAX_VALUE || hb.nextBeat - next < 0)) {
-        next = hb.nextBeat;
-      }
-    }
-    if (next != Long.MAX_VALUE) {
-      scheduleSweepBy(next);
-    }
   }
 
   /** Extends the lease of {@code hb}, asked at the ticker's reading {@code asked}. */
@@ -609,8 +566,8 @@ public final class Idem implements AutoCloseable {
       boolean held = store.extend(hb.key.value(), hb.claimed.token(), hb.lease);
       if (held) {
         hb.heldSince = asked;
-      } else if (!hb.stopped) {
-        hb.stop();
+      } else if (!hb.stopped()) {
+        keeper.stop(hb);
         emit(IdemEvent.Type.LEASE_LOST, hb.key, hb.claimed, null, "heartbeat refused");
         LOG.warn(
             "Lease of key {} (token {}) was taken over while its body ran",
@@ -623,34 +580,33 @@ public final class Idem implements AutoCloseable {
   }
 
   /** A claim this instance runs: its lease keeping, and the signal that wakes local waiters. */
-  private static final class Heartbeat {
+  private final class Heartbeat extends LeaseKeeper.Kept {
     final IdempotencyKey key;
     final IdempotencyRecord claimed;
     final Duration lease;
-    final long everyNanos;
+    final long every;
     final CompletableFuture<Void> done = new CompletableFuture<>();
-    volatile long nextBeat;
-    volatile boolean stopped;
 
     /** The ticker's reading at the claim or at the start of the last successful extend. */
     volatile long heldSince;
 
     Heartbeat(
-        IdempotencyKey key,
-        IdempotencyRecord claimed,
-        Duration lease,
-        long everyNanos,
-        long claimedAt) {
+        IdempotencyKey key, IdempotencyRecord claimed, Duration lease, long every, long claimedAt) {
       this.key = key;
       this.claimed = claimed;
       this.lease = lease;
-      this.everyNanos = everyNanos;
+      this.every = every;
       this.heldSince = claimedAt;
-      this.nextBeat = claimedAt + everyNanos;
     }
 
-    void stop() {
-      stopped = true;
+    @Override
+    protected long everyNanos() {
+      return every;
+    }
+
+    @Override
+    protected void beat(long asked) {
+      Idem.this.beat(this, asked);
     }
   }
 

@@ -3,6 +3,7 @@ package io.idem.lock;
 import io.idem.IdemExecutionException;
 import io.idem.Ticker;
 import io.idem.internal.Durations;
+import io.idem.internal.LeaseKeeper;
 import io.idem.internal.Texts;
 import io.idem.spi.LockAttempt;
 import io.idem.spi.LockLease;
@@ -11,15 +12,11 @@ import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,11 +55,8 @@ public final class LockManager implements AutoCloseable {
   private final Ticker ticker;
   private final ScheduledThreadPoolExecutor scheduler;
 
-  /** The holdings of running tasks, whose leases the keep-alive sweep extends. */
-  private final Set<Holding> holdings = ConcurrentHashMap.newKeySet();
-
-  /** The ticker's reading of the next scheduled keep-alive sweep; Long.MAX_VALUE when none is. */
-  private final AtomicLong sweepAt = new AtomicLong(Long.MAX_VALUE);
+  /** Extends the leases of running tasks and of kept-alive handles. */
+  private final LeaseKeeper keeper;
 
   private LockManager(LockStore store, String owner, Ticker ticker) {
     this.store = Objects.requireNonNull(store, "store");
@@ -77,6 +71,7 @@ public final class LockManager implements AutoCloseable {
               return t;
             });
     scheduler.setRemoveOnCancelPolicy(true);
+    this.keeper = new LeaseKeeper(scheduler, ticker);
   }
 
   /** A manager over {@code store}, naming holders {@code pid@host}. */
@@ -228,80 +223,29 @@ public final class LockManager implements AutoCloseable {
 
   // ---- keep-alive ---------------------------------------------------------------------------
 
-  /**
-   * Registers a holding for the keep-alive: one sweep task, scheduled for the earliest extension
-   * that is due, extends every holding whose time has come and schedules itself for the next; a
-   * task only adds and removes its holding (no timer per task: scheduling and cancelling one woke
-   * the scheduler thread twice per tryRun).
-   */
+  /** Gives {@code holding}'s lease to the keeper: extended every third of it until stopped. */
   private void keepAlive(Holding holding) {
-    holdings.add(holding);
-    scheduleSweepBy(holding.nextBeat);
-  }
-
-  /**
-   * Schedules a sweep for when the ticker reads {@code at}, after what is left until then in real
-   * time; on a ticker that moved less (a test's), the sweep finds nothing due and looks again.
-   */
-  private void scheduleSweepBy(long at) {
-    while (true) {
-      long current = sweepAt.get();
-      if (current - at <= 0) {
-        return; // a sweep at or before then is scheduled already
-      }
-      if (sweepAt.compareAndSet(current, at)) {
-        try {
-          scheduler.schedule(this::sweep, Math.max(0, at - ticker.nanos()), TimeUnit.NANOSECONDS);
-        } catch (RejectedExecutionException closed) {
-          // the manager is closed: no more keep-alives
-        }
-        return;
-      }
-    }
-  }
-
-  private void sweep() {
-    sweepAt.set(Long.MAX_VALUE);
-    long next = Long.MAX_VALUE;
-    for (Holding h : holdings) {
-      if (h.stopped) {
-        continue;
-      }
-      long now = ticker.nanos();
-      if (h.nextBeat - now <= 0) {
-        h.extend();
-        h.nextBeat = now + h.everyNanos(); // from before the extend: it lengthens from then
-      }
-      if (!h.stopped && (next == Long.MAX_VALUE || h.nextBeat - next < 0)) {
-        next = h.nextBeat;
-      }
-    }
-    if (next != Long.MAX_VALUE) {
-      scheduleSweepBy(next);
-    }
+    keeper.keep(holding, ticker.nanos());
   }
 
   /**
    * A holding under tryRun or behind a handle, with its keep-alive (every third of the lease, by
    * the sweep) while it is registered.
    */
-  private final class Holding implements LockContext {
+  private final class Holding extends LeaseKeeper.Kept implements LockContext {
     private final LockLease lease;
     private final AtomicBoolean held = new AtomicBoolean(true);
 
     /** The lease the keep-alive extends by: the acquired one, or the last a handle extended by. */
     private volatile Duration leaseLength;
 
-    volatile long nextBeat;
-    volatile boolean stopped;
-
     Holding(LockLease lease, Duration leaseLength) {
       this.lease = lease;
       this.leaseLength = leaseLength;
-      this.nextBeat = ticker.nanos() + everyNanos();
     }
 
-    long everyNanos() {
+    @Override
+    protected long everyNanos() {
       return TimeUnit.MILLISECONDS.toNanos(Math.max(1, leaseLength.toMillis() / 3));
     }
 
@@ -320,7 +264,8 @@ public final class LockManager implements AutoCloseable {
     }
 
     /** Extends the lease; a refusal means the lock was lost (taken over after its lease ended). */
-    void extend() {
+    @Override
+    protected void beat(long asked) {
       try {
         if (held.get() && !store.extend(lease.name(), lease.token(), leaseLength)) {
           held.set(false);
@@ -348,8 +293,7 @@ public final class LockManager implements AutoCloseable {
     }
 
     void stopKeepAlive() {
-      stopped = true;
-      holdings.remove(this);
+      keeper.stop(this);
     }
 
     void releaseQuietly(Duration keep) {
