@@ -173,7 +173,35 @@ public final class LockManager implements AutoCloseable {
   public Optional<LockHandle> acquire(
       String name, Duration lease, Duration maxWait, KeepAlive keepAlive) {
     Objects.requireNonNull(keepAlive, "keepAlive");
+    LockAttempt attempt;
+    try {
+      attempt = tryAcquire(name, owner, lease, maxWait);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.empty();
+    }
+    if (!attempt.acquired()) {
+      return Optional.empty();
+    }
+    Holding holding = new Holding(attempt.lease(), lease);
+    if (keepAlive == KeepAlive.UNTIL_RELEASED) {
+      keepAlive(holding);
+    }
+    return Optional.of(new Handle(holding));
+  }
+
+  /**
+   * Acquires {@code name} for {@code owner} (a holder elsewhere, such as a remote client of the
+   * server, that extends and releases by its token), waiting up to {@code maxWait} (polling with a
+   * jittered, growing backoff) while another holds it. Nobody keeps the lease alive.
+   *
+   * @return the attempt: acquired with its lease, or refused with the holder seen last
+   * @throws InterruptedException when the waiting thread is interrupted
+   */
+  public LockAttempt tryAcquire(String name, String owner, Duration lease, Duration maxWait)
+      throws InterruptedException {
     checkName(name);
+    Texts.requireCleanText("owner", owner, 200);
     Durations.requirePositive("lease", lease);
     Objects.requireNonNull(maxWait, "maxWait");
     if (maxWait.isNegative()) {
@@ -183,24 +211,12 @@ public final class LockManager implements AutoCloseable {
     long backoff = MIN_BACKOFF_NANOS;
     while (true) {
       LockAttempt attempt = store.tryAcquire(name, owner, lease);
-      if (attempt.acquired()) {
-        Holding holding = new Holding(attempt.lease(), lease);
-        if (keepAlive == KeepAlive.UNTIL_RELEASED) {
-          keepAlive(holding);
-        }
-        return Optional.of(new Handle(holding));
-      }
       long left = deadline - ticker.nanos();
-      if (left <= 0) {
-        return Optional.empty();
+      if (attempt.acquired() || left <= 0) {
+        return attempt;
       }
       long sleep = (long) (backoff * (0.75 + ThreadLocalRandom.current().nextDouble(0.5)));
-      try {
-        TimeUnit.NANOSECONDS.sleep(Math.min(sleep, left));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return Optional.empty();
-      }
+      TimeUnit.NANOSECONDS.sleep(Math.min(sleep, left));
       backoff = Math.min(backoff * 2, MAX_BACKOFF_NANOS);
     }
   }

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import io.idem.IdemExecutionException;
 import io.idem.SettableClock;
 import io.idem.memory.InMemoryLockStore;
+import io.idem.spi.LockAttempt;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -346,6 +347,30 @@ class LockManagerTest {
     assertThat(store.holder("lost").orElseThrow().token()).isEqualTo(thief.token());
     assertThat(handle.release()).isFalse();
     assertThat(thief.release()).isTrue();
+  }
+
+  @Test
+  void tryAcquireForAnotherOwnerAnswersTheAttemptWithTheHolderAndKeepsNothingAlive()
+      throws Exception {
+    LockAttempt first =
+        locks.tryAcquire("remote", "client-1", Duration.ofMillis(300), Duration.ZERO);
+    assertThat(first.acquired()).isTrue();
+    assertThat(first.lease().owner()).isEqualTo("client-1");
+
+    LockAttempt refused =
+        locks.tryAcquire("remote", "client-2", Duration.ofMinutes(1), Duration.ZERO);
+    assertThat(refused.acquired()).isFalse();
+    assertThat(refused.lease()).as("the holder").isEqualTo(first.lease());
+
+    // nobody extends a remote holder's lease: once it passes, the next owner gets the lock
+    clock.advance(Duration.ofMillis(300));
+    LockAttempt next = locks.tryAcquire("remote", "client-2", Duration.ofMinutes(1), Duration.ZERO);
+    assertThat(next.acquired()).isTrue();
+    assertThat(next.lease().token()).isGreaterThan(first.lease().token());
+    assertThatThrownBy(
+            () -> locks.tryAcquire("remote", "bad\nowner", Duration.ofMinutes(1), Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("owner");
   }
 
   @Test

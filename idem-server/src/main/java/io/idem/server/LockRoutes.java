@@ -2,7 +2,6 @@ package io.idem.server;
 
 import io.idem.spi.LockAttempt;
 import io.idem.spi.LockLease;
-import io.idem.spi.LockStore;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import java.time.Duration;
@@ -12,8 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Leased locks with fencing tokens over HTTP.
@@ -48,8 +45,6 @@ final class LockRoutes implements Routes {
   private static final Set<String> ACQUIRE = Set.of("owner", "lease", "wait");
   private static final Set<String> EXTEND = Set.of("token", "lease");
   private static final Set<String> RELEASE = Set.of("token", "keepFor");
-  private static final long MIN_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
-  private static final long MAX_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
 
   @Override
   public void register(Javalin app, ServerContext server) {
@@ -71,39 +66,27 @@ final class LockRoutes implements Routes {
         ctx,
         true,
         () -> {
-          LockStore store = t.lockStore();
           long start = server.ticker().nanos();
-          long deadline = start + wait.toNanos();
-          long backoff = MIN_BACKOFF_NANOS;
-          while (true) {
-            LockAttempt a = store.tryAcquire(name, owner, lease);
-            if (a.acquired()) {
-              t.lockRegistry().acquired(name);
-              server
-                  .metrics()
-                  .lockWait(t.tenant(), Duration.ofNanos(server.ticker().nanos() - start));
-              return new HttpReply(200, server.tree(lease(a.lease(), server.clock().instant())));
-            }
-            long left = deadline - server.ticker().nanos();
-            if (left <= 0) {
-              LockLease h = a.lease();
-              Map<String, Object> holder = new LinkedHashMap<>();
-              holder.put("owner", h.owner());
-              holder.put("token", h.token());
-              holder.put("leaseUntil", h.leaseUntil());
-              throw Problem.conflict("lock " + name + " is held by " + h.owner())
-                  .with("name", name)
-                  .with("holder", holder);
-            }
-            long sleep = (long) (backoff * (0.75 + ThreadLocalRandom.current().nextDouble(0.5)));
-            try {
-              TimeUnit.NANOSECONDS.sleep(Math.min(sleep, left));
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-              throw new Problem(503, "Unavailable", "the server is stopping", null);
-            }
-            backoff = Math.min(backoff * 2, MAX_BACKOFF_NANOS);
+          LockAttempt a;
+          try {
+            a = t.locks().tryAcquire(name, owner, lease, wait);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Problem(503, "Unavailable", "the server is stopping", null);
           }
+          if (!a.acquired()) {
+            LockLease h = a.lease();
+            Map<String, Object> holder = new LinkedHashMap<>();
+            holder.put("owner", h.owner());
+            holder.put("token", h.token());
+            holder.put("leaseUntil", h.leaseUntil());
+            throw Problem.conflict("lock " + name + " is held by " + h.owner())
+                .with("name", name)
+                .with("holder", holder);
+          }
+          t.lockRegistry().acquired(name);
+          server.metrics().lockWait(t.tenant(), Duration.ofNanos(server.ticker().nanos() - start));
+          return new HttpReply(200, server.tree(lease(a.lease(), server.clock().instant())));
         });
   }
 
