@@ -1,5 +1,6 @@
 package io.idem;
 
+import io.idem.internal.Backoff;
 import io.idem.internal.LeaseKeeper;
 import io.idem.memory.InMemoryIdempotencyStore;
 import io.idem.spi.ClaimRequest;
@@ -20,7 +21,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -63,8 +63,6 @@ public final class Idem implements AutoCloseable {
   public static final Duration DEFAULT_PURGE_EVERY = Duration.ofMinutes(10);
 
   private static final Logger LOG = LoggerFactory.getLogger(Idem.class);
-  private static final long MIN_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
-  private static final long MAX_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
   private static final int PURGE_BATCH = 1000;
   private static final int MAX_PURGE_PER_CALL = 1_000_000;
   private static final AtomicInteger THREADS = new AtomicInteger();
@@ -285,7 +283,7 @@ public final class Idem implements AutoCloseable {
     ClaimRequest request =
         new ClaimRequest(k, fingerprint, policy.lease(), ttl, policy.maxAttempts());
     long deadline = 0;
-    long backoff = MIN_BACKOFF_NANOS;
+    Backoff backoff = Backoff.forHolder();
     boolean conflictSeen = false;
     while (true) {
       ClaimResult claim = store.claim(request);
@@ -335,9 +333,7 @@ public final class Idem implements AutoCloseable {
                 r.attempt(),
                 "gave up after waiting " + policy.onInProgress().maxWait());
           }
-          long jittered = (long) (backoff * (0.75 + ThreadLocalRandom.current().nextDouble(0.5)));
-          awaitHolder(k, Math.min(jittered, remaining), r);
-          backoff = Math.min(backoff * 2, MAX_BACKOFF_NANOS);
+          awaitHolder(k, Math.min(backoff.nextNanos(), remaining), r);
           break;
         default:
           throw new IllegalStateException("unknown claim status " + claim.status());
@@ -465,7 +461,7 @@ public final class Idem implements AutoCloseable {
       Duration lease,
       java.util.function.BooleanSupplier step,
       RecordState recordedState) {
-    long backoff = MIN_BACKOFF_NANOS * 8;
+    long backoff = Backoff.FIRST_NANOS * 8;
     boolean retried = false;
     while (true) {
       try {

@@ -2,6 +2,7 @@ package io.idem.lock;
 
 import io.idem.IdemExecutionException;
 import io.idem.Ticker;
+import io.idem.internal.Backoff;
 import io.idem.internal.Durations;
 import io.idem.internal.LeaseKeeper;
 import io.idem.internal.Texts;
@@ -13,7 +14,6 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -46,8 +46,6 @@ public final class LockManager implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(LockManager.class);
   private static final AtomicInteger THREADS = new AtomicInteger();
-  private static final long MIN_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
-  private static final long MAX_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
   private static final int MAX_NAME_LENGTH = 512;
 
   private final LockStore store;
@@ -208,16 +206,14 @@ public final class LockManager implements AutoCloseable {
       throw new IllegalArgumentException("maxWait must not be negative, but was " + maxWait);
     }
     long deadline = ticker.nanos() + maxWait.toNanos();
-    long backoff = MIN_BACKOFF_NANOS;
+    Backoff backoff = Backoff.forHolder();
     while (true) {
       LockAttempt attempt = store.tryAcquire(name, owner, lease);
       long left = deadline - ticker.nanos();
       if (attempt.acquired() || left <= 0) {
         return attempt;
       }
-      long sleep = (long) (backoff * (0.75 + ThreadLocalRandom.current().nextDouble(0.5)));
-      TimeUnit.NANOSECONDS.sleep(Math.min(sleep, left));
-      backoff = Math.min(backoff * 2, MAX_BACKOFF_NANOS);
+      TimeUnit.NANOSECONDS.sleep(Math.min(backoff.nextNanos(), left));
     }
   }
 
