@@ -24,12 +24,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The contract of {@link LockStore}: every lock store's test extends this class and says how to
- * build the store. It covers acquisition, refusal with the holder, lease expiry with a moved clock,
- * extend, release now and release with a lock-at-least time, fencing (a stale holder's extend and
- * release change nothing; tokens grow across holders and releases), and a fuzz: many threads
- * contend for a few locks, each holder marks the lock as its own for its whole critical section,
- * and no holder ever finds another's mark.
+ * The contract of every {@link LockStore}, leased or held by a session: each lock store's test
+ * extends this class (or {@link LeasedLockStoreContract}, for stores whose locks expire by lease,
+ * which adds lease expiry, extension and lock-at-least) and says how to build the store. It covers
+ * acquisition, refusal with the holder, release and fencing (extend and release only with the
+ * current token; tokens grow across holders and releases), and a fuzz: many threads contend for a
+ * few locks, each holder marks the lock as its own for its whole critical section, and no holder
+ * ever finds another's mark.
  */
 public abstract class LockStoreContract {
 
@@ -40,11 +41,6 @@ public abstract class LockStoreContract {
 
   /** A new, empty store on {@code clock}; closed after each test. */
   protected abstract LockStore createStore(SettableClock clock) throws Exception;
-
-  /** False for stores whose locks do not expire by lease (a session-scoped advisory lock). */
-  protected boolean leasesExpire() {
-    return true;
-  }
 
   @BeforeEach
   void setUpStore() throws Exception {
@@ -63,7 +59,8 @@ public abstract class LockStoreContract {
     return "lock-" + UUID.randomUUID();
   }
 
-  private LockLease acquire(String name, String owner) {
+  /** Acquires {@code name} for {@code owner} with {@link #LEASE}, asserting that it was. */
+  protected LockLease acquire(String name, String owner) {
     LockAttempt a = store.tryAcquire(name, owner, LEASE);
     assertThat(a.acquired()).as("acquired %s", name).isTrue();
     return a.lease();
@@ -98,59 +95,6 @@ public abstract class LockStoreContract {
   }
 
   @Test
-  void aLockIsFreeOnceItsLeasePassesAndTheNextTokenIsGreater() {
-    org.junit.jupiter.api.Assumptions.assumeTrue(leasesExpire(), "this store's locks never expire");
-    String name = newName();
-    LockLease first = acquire(name, "node-1");
-    clock.advance(LEASE.minusMillis(1));
-    assertThat(store.tryAcquire(name, "node-2", LEASE).acquired()).isFalse();
-    clock.advance(Duration.ofMillis(1));
-
-    assertThat(store.holder(name)).isEmpty();
-    LockLease second = acquire(name, "node-2");
-    assertThat(second.token()).isGreaterThan(first.token());
-  }
-
-  @Test
-  void extendPushesTheLease() {
-    org.junit.jupiter.api.Assumptions.assumeTrue(leasesExpire(), "this store's locks never expire");
-    String name = newName();
-    LockLease lease = acquire(name, "node-1");
-    clock.advance(Duration.ofSeconds(20));
-
-    assertThat(store.extend(name, lease.token(), LEASE)).isTrue();
-    assertThat(store.holder(name).orElseThrow().leaseUntil())
-        .isEqualTo(clock.instant().plus(LEASE));
-    clock.advance(Duration.ofSeconds(20));
-    assertThat(store.tryAcquire(name, "node-2", LEASE).acquired()).isFalse();
-  }
-
-  @Test
-  void aStaleHoldersExtendAndReleaseAreRefusedAndChangeNothing() {
-    org.junit.jupiter.api.Assumptions.assumeTrue(leasesExpire(), "this store's locks never expire");
-    String name = newName();
-    LockLease stale = acquire(name, "node-1");
-    clock.advance(LEASE);
-    LockLease current = acquire(name, "node-2");
-
-    assertThat(store.extend(name, stale.token(), LEASE)).isFalse();
-    assertThat(store.release(name, stale.token(), Duration.ZERO)).isFalse();
-
-    assertThat(store.holder(name)).contains(current);
-  }
-
-  @Test
-  void aHolderWhoseLeasePassedCannotExtendIt() {
-    org.junit.jupiter.api.Assumptions.assumeTrue(leasesExpire(), "this store's locks never expire");
-    String name = newName();
-    LockLease lease = acquire(name, "node-1");
-    clock.advance(LEASE);
-
-    assertThat(store.extend(name, lease.token(), LEASE)).isFalse();
-    assertThat(store.holder(name)).isEmpty();
-  }
-
-  @Test
   void releaseFreesTheLockAtOnceAndTokensKeepGrowing() {
     String name = newName();
     long previous = 0;
@@ -162,21 +106,6 @@ public abstract class LockStoreContract {
       assertThat(store.holder(name)).isEmpty();
       assertThat(store.release(name, lease.token(), Duration.ZERO)).as("twice").isFalse();
     }
-  }
-
-  @Test
-  void releaseWithAKeepTimeHoldsTheLockUntilItPasses() {
-    org.junit.jupiter.api.Assumptions.assumeTrue(leasesExpire(), "this store's locks never expire");
-    String name = newName();
-    LockLease lease = acquire(name, "node-1");
-
-    assertThat(store.release(name, lease.token(), Duration.ofSeconds(10))).isTrue();
-    assertThat(store.holder(name).orElseThrow().leaseUntil())
-        .isEqualTo(clock.instant().plusSeconds(10));
-    clock.advance(Duration.ofSeconds(9));
-    assertThat(store.tryAcquire(name, "node-2", LEASE).acquired()).isFalse();
-    clock.advance(Duration.ofSeconds(1));
-    assertThat(store.tryAcquire(name, "node-2", LEASE).acquired()).isTrue();
   }
 
   @Test

@@ -17,9 +17,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The lock contract against a real PostgreSQL, one fresh schema per test, for locks held by a
- * session: the lease-expiry tests are skipped ({@link #leasesExpire()} is false); the tests here
- * cover what replaces them.
+ * The lock contract of every store ({@link LockStoreContract}: not the leased one, since a session
+ * lock has no lease expiry) against a real PostgreSQL, one fresh schema per test; the tests here
+ * cover what replaces lease expiry: the lock is freed when its holder's session ends.
  */
 class PostgresAdvisoryLockStoreTest extends LockStoreContract {
 
@@ -33,11 +33,6 @@ class PostgresAdvisoryLockStoreTest extends LockStoreContract {
     schema = PostgresTests.server().createSchema("idem_advisory");
     pool = newPool();
     return PostgresAdvisoryLockStore.builder(pool).schema(schema).clock(clock).build();
-  }
-
-  @Override
-  protected boolean leasesExpire() {
-    return false;
   }
 
   private HikariDataSource newPool() {

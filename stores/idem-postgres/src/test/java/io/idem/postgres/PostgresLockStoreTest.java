@@ -9,7 +9,7 @@ import io.idem.spi.LockAttempt;
 import io.idem.spi.LockLease;
 import io.idem.spi.LockStore;
 import io.idem.spi.LockTransitions;
-import io.idem.testkit.LockStoreContract;
+import io.idem.testkit.LeasedLockStoreContract;
 import io.idem.testkit.SettableClock;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -29,7 +29,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** The whole lock contract against a real PostgreSQL, one fresh schema per test. */
-class PostgresLockStoreTest extends LockStoreContract {
+class PostgresLockStoreTest extends LeasedLockStoreContract {
 
   private HikariDataSource pool;
   private String schema;

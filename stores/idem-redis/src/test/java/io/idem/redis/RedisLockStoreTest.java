@@ -1,12 +1,12 @@
 package io.idem.redis;
 
 import io.idem.spi.LockStore;
-import io.idem.testkit.LockStoreContract;
+import io.idem.testkit.LeasedLockStoreContract;
 import io.idem.testkit.SettableClock;
 import org.junit.jupiter.api.AfterEach;
 
 /** The whole lock contract against a real Redis, with a prefix of its own per test. */
-class RedisLockStoreTest extends LockStoreContract {
+class RedisLockStoreTest extends LeasedLockStoreContract {
 
   private String prefix;
 
